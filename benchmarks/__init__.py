@@ -1,0 +1,1 @@
+"""Benchmarks that measure seedqa against baselines; see benchmarks/README.md."""

@@ -1,0 +1,242 @@
+"""Read a file into plain text plus metadata (title, date, page starts).
+
+Each format has one small function; `load` picks by file extension. Every
+failure a user can cause (empty, binary, undecodable, too large, no text
+layer) raises `IngestError` with a message that says what to do.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+from seedqa.errors import IngestError, UnsupportedFileError
+from seedqa.text import sentences
+
+SUPPORTED = {".txt": "text", ".text": "text", ".md": "markdown", ".markdown": "markdown",
+             ".html": "html", ".htm": "html", ".pdf": "pdf"}
+
+
+@dataclass(frozen=True)
+class LoadedDocument:
+    source: str
+    text: str
+    title: str
+    date: str | None = None
+    page_starts: tuple[int, ...] = ()  # PDF: character offset where each page begins
+    note: str | None = None  # e.g. which encoding a text file was decoded with
+
+
+def load(path: Path, max_bytes: int) -> LoadedDocument:
+    kind = SUPPORTED.get(path.suffix.lower())
+    if kind is None:
+        raise UnsupportedFileError(
+            f"{path.name}: unsupported file type '{path.suffix or '(none)'}'; "
+            f"seedqa reads {', '.join(sorted(set(SUPPORTED)))}"
+        )
+    size = path.stat().st_size
+    if size > max_bytes:
+        raise IngestError(
+            f"{path.name}: {size / 1e6:.1f} MB is over the {max_bytes / 1e6:.0f} MB limit; "
+            "raise SEEDQA_MAX_FILE_MB to ingest it"
+        )
+    data = path.read_bytes()
+    if kind == "pdf":
+        document = _load_pdf(path, data)
+    else:
+        raw, note = _decode(path, data)
+        loader = {"text": _load_text, "markdown": _load_markdown, "html": _load_html}[kind]
+        document = loader(path, raw)
+        document = LoadedDocument(**{**document.__dict__, "note": note})
+    if not document.text.strip():
+        raise IngestError(f"{path.name}: no text in this file (it is empty or only markup)")
+    return document
+
+
+# --- decoding -----------------------------------------------------------------
+
+def _decode(path: Path, data: bytes) -> tuple[str, str | None]:
+    """Decode bytes as UTF-8 (with or without BOM) or UTF-16 with BOM; else say why not."""
+    if not data.strip():
+        raise IngestError(f"{path.name}: the file is empty")
+    for bom, encoding in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
+                          (codecs.BOM_UTF16_BE, "utf-16")):
+        if data.startswith(bom):
+            return _clean(data.decode(encoding, errors="strict")), None
+    if b"\x00" in data[:8192]:
+        raise IngestError(f"{path.name}: this looks like a binary file, not text")
+    try:
+        return _clean(data.decode("utf-8")), None
+    except UnicodeDecodeError as error:
+        return _decode_legacy(path, data, error)
+
+
+def _decode_legacy(path: Path, data: bytes, error: UnicodeDecodeError) -> tuple[str, str]:
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data).best()
+    if best is None or best.encoding in ("utf_8", "ascii"):
+        raise IngestError(
+            f"{path.name}: not valid UTF-8 (byte {error.start}) and no other text encoding "
+            "fits; convert it to UTF-8 first"
+        )
+    return _clean(str(best)), f"decoded as {best.encoding} (not UTF-8)"
+
+
+def _clean(text: str) -> str:
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
+    return "".join(ch for ch in text if ch in "\n\t" or ch >= " " or ch == "\u00a0")
+
+
+# --- dates and titles -----------------------------------------------------------
+
+_DATE_LINE = re.compile(
+    r"\A\s*(?:date|published|updated)\s*[:=]?\s*"
+    r"(\d{4}-\d{2}-\d{2}|\d{1,2} [A-Z][a-z]+ \d{4}|[A-Z][a-z]+\.? \d{1,2}, \d{4})[ \t]*\n?[ \t]*",
+    re.IGNORECASE,
+)
+_DATE_FORMATS = ("%Y-%m-%d", "%d %B %Y", "%B %d, %Y", "%b %d, %Y", "%b. %d, %Y")
+
+
+def parse_date(value: str) -> str | None:
+    """ISO date (YYYY-MM-DD) from a few common spellings, or None."""
+    value = value.strip()
+    for pattern in _DATE_FORMATS:
+        try:
+            return datetime.strptime(value, pattern).date().isoformat()
+        except ValueError:
+            continue
+    try:
+        return date.fromisoformat(value[:10]).isoformat()
+    except ValueError:
+        return None
+
+
+def split_date_header(text: str) -> tuple[str | None, str]:
+    """A leading "date 2026-01-27" line becomes metadata and leaves the text."""
+    match = _DATE_LINE.match(text)
+    if match:
+        parsed = parse_date(match.group(1))
+        if parsed:
+            return parsed, text[match.end() :]
+    return None, text
+
+
+def _title_from_text(text: str, path: Path) -> str:
+    """A short first line on its own is a title; otherwise the opening words."""
+    first_line = text.strip().split("\n", 1)[0].strip()
+    if first_line and len(first_line) <= 100 and first_line[-1] not in ".!?,;:":
+        return first_line
+    spans = sentences(text)
+    if not spans:
+        return path.stem
+    words = text[spans[0][0] : spans[0][1]].split()
+    return " ".join(words[:12]) + ("…" if len(words) > 12 else "")
+
+
+# --- formats ------------------------------------------------------------------------
+
+def _load_text(path: Path, raw: str) -> LoadedDocument:
+    stated_date, text = split_date_header(raw)
+    text = text.strip()
+    return LoadedDocument(str(path), text, _title_from_text(text, path), stated_date)
+
+
+_FRONT_MATTER = re.compile(r"\A---\n(.*?)\n---\n", re.DOTALL)
+
+
+def _load_markdown(path: Path, raw: str) -> LoadedDocument:
+    meta = {}
+    front = _FRONT_MATTER.match(raw)
+    if front:
+        for line in front.group(1).splitlines():
+            key, _, value = line.partition(":")
+            meta[key.strip().lower()] = value.strip().strip("'\"")
+        raw = raw[front.end() :]
+    stated_date, raw = split_date_header(raw)
+    text = _markdown_to_text(raw).strip()
+    heading = re.search(r"^#\s+(.+)$", raw, re.MULTILINE)
+    title = meta.get("title") or (heading.group(1).strip() if heading else _title_from_text(text, path))
+    stated_date = parse_date(meta["date"]) if meta.get("date") else stated_date
+    return LoadedDocument(str(path), text, title, stated_date)
+
+
+def _markdown_to_text(raw: str) -> str:
+    text = re.sub(r"```[^\n]*\n(.*?)```", r"\1", raw, flags=re.DOTALL)  # keep code, drop fences
+    text = re.sub(r"!\[([^\]]*)\]\([^)]*\)", r"\1", text)  # images -> alt text
+    text = re.sub(r"\[([^\]]+)\]\([^)]*\)", r"\1", text)  # links -> link text
+    text = re.sub(r"^\s{0,3}#{1,6}\s+", "", text, flags=re.MULTILINE)  # heading marks
+    text = re.sub(r"(\*\*|__)(.+?)\1", r"\2", text)  # bold
+    text = re.sub(r"(?<![\w*])[*_](?!\s)(.+?)(?<!\s)[*_](?![\w*])", r"\1", text)  # italics
+    text = re.sub(r"`([^`]+)`", r"\1", text)
+    text = re.sub(r"<[^>\n]+>", "", text)  # inline HTML tags
+    return text
+
+
+_BLOCK_TAGS = ["p", "div", "section", "article", "header", "footer", "li", "ul", "ol", "table",
+               "tr", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "figure",
+               "figcaption", "main", "aside", "nav", "dd", "dt", "td", "th"]
+_META_DATES = ("article:published_time", "date", "dc.date", "pubdate", "publishdate",
+               "datepublished", "og:published_time")
+
+
+def _load_html(path: Path, raw: str) -> LoadedDocument:
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(raw, "html.parser")
+    title_tag = soup.find("title")
+    heading = soup.find("h1")
+    title = (title_tag.get_text(" ", strip=True) if title_tag else "") or (
+        heading.get_text(" ", strip=True) if heading else ""
+    )
+    stated_date = None
+    for meta in soup.find_all("meta"):
+        name = (meta.get("name") or meta.get("property") or meta.get("itemprop") or "").lower()
+        if name in _META_DATES and meta.get("content"):
+            stated_date = parse_date(meta["content"])
+            if stated_date:
+                break
+    for tag in soup(["script", "style", "noscript", "template", "head", "svg", "iframe", "object"]):
+        tag.decompose()
+    for tag in soup.find_all("br"):
+        tag.replace_with("\n")
+    for tag in soup.find_all(_BLOCK_TAGS):
+        tag.insert_before("\n\n")
+        tag.insert_after("\n\n")
+    text = soup.get_text("")
+    text = re.sub(r"[ \t\f\v\u00a0]+", " ", text)
+    text = re.sub(r" *\n *", "\n", text)
+    text = re.sub(r"\n{3,}", "\n\n", text).strip()
+    header_date, text = split_date_header(text)
+    return LoadedDocument(str(path), text, title or _title_from_text(text, path),
+                          stated_date or header_date)
+
+
+def _load_pdf(path: Path, data: bytes) -> LoadedDocument:
+    import io
+
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise IngestError(f"{path.name}: the PDF is encrypted; save an unlocked copy first")
+        pages = [_clean(page.extract_text() or "").strip() for page in reader.pages]
+        info_title = (reader.metadata or {}).get("/Title") if reader.metadata else None
+    except (PdfReadError, ValueError, KeyError, OSError) as error:
+        raise IngestError(f"{path.name}: not a readable PDF ({error})") from error
+    if not any(pages):
+        raise IngestError(
+            f"{path.name}: the PDF has no text layer (a scan?); run OCR on it first"
+        )
+    stated_date, pages[0] = split_date_header(pages[0])
+    text, starts = "", []
+    for page in pages:
+        starts.append(len(text))
+        text += page + "\n\n"
+    title = str(info_title).strip() if info_title else _title_from_text(text, path)
+    return LoadedDocument(str(path), text.rstrip(), title, stated_date, tuple(starts))

@@ -1,0 +1,118 @@
+"""`Assistant`: the chain from question to cited answer over one index.
+
+retrieve (HybridRetriever) → answer (ExtractiveAnswerer, a Runnable). Also the
+one door through which the UI lists, adds and removes documents, so that the
+UI never touches the store.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from qa.answerer import AnswerRequest, ExtractiveAnswerer, earlier_questions
+from qa.retrieval import HybridRetriever, is_follow_up, previous_questions, search_query
+from qa.types import Answer, Citation
+from seedqa.errors import DocumentNotFoundError, IndexNotReadyError, InvalidQuestionError
+from seedqa.settings import Settings
+from seedqa.store import DocumentRecord, Index
+from seedqa.text import words
+
+
+class Assistant:
+    """Answers questions from one index. Loads nothing until the first question.
+
+    Safe to share between threads (the chat UI serves many sessions with one).
+    """
+
+    def __init__(self, settings: Settings | None = None, *, index: Index | None = None) -> None:
+        self.settings = settings or Settings()
+        self.index = index or Index(self.settings)
+        self.retriever = HybridRetriever(index=self.index, settings=self.settings,
+                                         k=self.settings.top_k)
+        self.answerer = ExtractiveAnswerer(self.settings.max_answer_words,
+                                           self.settings.abstain_threshold)
+        self._write_lock = threading.Lock()
+        self._ingest = None
+
+    # --- questions ------------------------------------------------------------
+
+    def retrieve(self, question: str, k: int | None = None,
+                 history: list[dict] | None = None) -> list[Citation]:
+        """The passages most likely to hold the answer, best first."""
+        question = self._check(question)
+        self._require_documents()
+        return self.retriever.rank(search_query(question, history), k or self.settings.top_k)
+
+    def answer(self, question: str, history: list[dict] | None = None) -> Answer:
+        """A short answer with `[n]` markers citing the passages it comes from."""
+        question = self._check(question)
+        self._require_documents()
+        follow_up = is_follow_up(question)
+        query = search_query(question, history)
+        query_vector = self.index.embed([query])[0]
+        passages = self.retriever.rank(query, self.settings.top_k, query_vector)
+        request = AnswerRequest(
+            question=question,
+            passages=tuple(passages),
+            idf=self.retriever.corpus().lexical.idf,
+            earlier=earlier_questions(question, previous_questions(history), follow_up),
+            query_vector=query_vector,
+            embed=self.index.embed,
+        )
+        return self.answerer.invoke(request)
+
+    def stream(self, question: str, history: list[dict] | None = None) -> Iterator[Answer]:
+        """Partial answers as they form; the last one is complete, with its citations.
+
+        The extractive answerer produces its answer at once, so it yields once;
+        a generating answerer yields as tokens arrive.
+        """
+        yield self.answer(question, history)
+
+    def _check(self, question: str) -> str:
+        if not isinstance(question, str) or not question.strip():
+            raise InvalidQuestionError("The question is empty; type a question about your documents.")
+        question = " ".join(question.split())
+        if len(question) > self.settings.max_question_chars:
+            raise InvalidQuestionError(
+                f"The question is {len(question):,} characters long; the limit is "
+                f"{self.settings.max_question_chars:,} (SEEDQA_MAX_QUESTION_CHARS)."
+            )
+        if not words(question):
+            raise InvalidQuestionError("The question has no words in it; ask in words.")
+        return question
+
+    def _require_documents(self) -> None:
+        if not self.retriever.corpus().chunks:
+            raise IndexNotReadyError(self.index.location)
+
+    # --- documents --------------------------------------------------------------
+
+    def documents(self) -> list[DocumentRecord]:
+        return self.index.documents()
+
+    def document_text(self, source: str) -> str:
+        text = self.index.document_text(source)
+        if text is None:
+            raise DocumentNotFoundError(f"No indexed document has the source {source!r}.")
+        return text
+
+    def add_documents(self, paths: Sequence[Path], progress=None, prune: bool = False):
+        """Ingest files or folders into this assistant's index; returns an IngestReport."""
+        with self._write_lock:
+            return self._ingestor().run([Path(p) for p in paths], prune, progress)
+
+    def remove_document(self, source: str) -> int:
+        with self._write_lock:
+            if self.index.document(source) is None:
+                raise DocumentNotFoundError(f"No indexed document has the source {source!r}.")
+            return self.index.remove_document(source)
+
+    def _ingestor(self):
+        if self._ingest is None:
+            from ingest import Ingestor  # qa reads; only this door writes
+
+            self._ingest = Ingestor(self.settings, self.index)
+        return self._ingest

@@ -1,0 +1,21 @@
+"""Every text seedqa says to a user or a model lives in this folder's YAML files."""
+
+from __future__ import annotations
+
+import functools
+from importlib import resources
+
+import yaml
+
+
+@functools.cache
+def _load(name: str) -> dict[str, str]:
+    return yaml.safe_load((resources.files(__package__) / f"{name}.yaml").read_text("utf-8"))
+
+
+def message(key: str, **values: str) -> str:
+    return _load("messages")[key].strip().format(**values)
+
+
+def abstention(question: str) -> str:
+    return message("abstention", question=question.strip())

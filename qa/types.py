@@ -1,0 +1,57 @@
+"""Values that cross the boundary between seedqa and its users."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A passage an answer rests on, located in its document.
+
+    `text` equals the document's text between `start` and `end`, so a viewer
+    can show it in place. `score` is the retrieval score (higher is better).
+    """
+
+    source: str
+    title: str
+    text: str
+    start: int
+    end: int
+    score: float
+    date: str | None = None
+    page: int | None = None
+    chunk_id: str = ""
+    dense_score: float | None = None  # cosine similarity to the question
+    lexical_score: float | None = None  # BM25
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """An answer with inline `[n]` markers that point at `citations[n-1]`.
+
+    When the documents do not hold the answer, `abstained` is True and `text`
+    says so; `citations` then lists the closest passages that were considered.
+    `span` is the exact phrase (a number, date or name) that answers a
+    "how many / when / who / where" question, when one was found.
+    """
+
+    question: str
+    text: str
+    citations: tuple[Citation, ...] = ()
+    abstained: bool = False
+    span: str | None = None
+    confidence: float = 0.0
+    meta: dict = field(default_factory=dict, compare=False)
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data["citations"] = [c.to_dict() for c in self.citations]
+        return data
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False, indent=indent)

@@ -1,0 +1,349 @@
+"""The chat UI: a thin layer over `qa.Assistant`.
+
+`ChatUI` holds the assistant and settings; its methods are the callbacks, plain
+functions that tests call directly. `build` lays them out in one `gr.Blocks`.
+Nothing here touches Chroma or the embedding model, and nothing launches on
+import: `serve` is the only place a server starts.
+
+Each browser session gets its own `ChatSession` through `gr.State`, so one
+user's conversation (and the history sent with follow-up questions) never
+reaches another's. The index is shared: an upload is answerable for everyone.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import seedqa  # noqa: F401  (sets the quiet, offline environment before gradio reads it)
+
+import gradio as gr  # isort: skip
+
+from seedqa.errors import DocumentNotFoundError, SeedqaError
+from seedqa.settings import Settings
+from ui import render
+from ui.assets import CITATION_JS, CSS, EXAMPLES_JS
+
+if TYPE_CHECKING:
+    from qa import Answer, Assistant, Citation
+
+UPLOAD_TYPES = [".txt", ".md", ".html", ".pdf"]
+REVEAL_STEPS = 6  # partial answers shown when an answer arrives whole
+REVEAL_SECONDS = 0.25
+
+
+@dataclass
+class Turn:
+    """One question and what came back: an answer, or an error a user can act on."""
+
+    question: str
+    answer: Answer | None = None
+    error: str | None = None
+    done: bool = False
+
+
+@dataclass
+class ChatSession:
+    """One browser session's conversation."""
+
+    turns: list[Turn] = field(default_factory=list)
+    busy: bool = False
+
+    def history(self) -> list[dict[str, str]]:
+        """Finished turns in Gradio's messages format, for follow-up questions."""
+        messages = []
+        for turn in self.turns:
+            if turn.done and turn.answer is not None:
+                messages.append({"role": "user", "content": turn.question})
+                messages.append({"role": "assistant", "content": turn.answer.text})
+        return messages
+
+    def messages(self) -> list[dict[str, str]]:
+        """The conversation as Chatbot messages, every piece of document text escaped."""
+        shown = []
+        for number, turn in enumerate(self.turns):
+            shown.append({"role": "user", "content": render.question_message(turn.question)})
+            if turn.error is not None:
+                content = render.error_message(turn.error)
+            elif turn.answer is not None:
+                content = render.answer_message(turn.answer, number, final=turn.done)
+            else:
+                content = render.pending_message()
+            shown.append({"role": "assistant", "content": content})
+        return shown
+
+    def citation(self, turn: int, n: int) -> Citation | None:
+        if not 0 <= turn < len(self.turns):
+            return None
+        answer = self.turns[turn].answer
+        if answer is None or not self.turns[turn].done or not 1 <= n <= len(answer.citations):
+            return None
+        return answer.citations[n - 1]
+
+
+def _streamed(answers: Iterator[Answer], steps: int = REVEAL_STEPS) -> Iterator[Answer]:
+    """Pass a streaming assistant's partial answers through; reveal an answer that came whole.
+
+    An extractive answerer yields one finished answer: show its words arriving in
+    a few quick steps (about a quarter of a second in all), then the final answer.
+    """
+    count = 0
+    for answer in answers:
+        count += 1
+        if count == 1:
+            first = answer
+            continue
+        if count == 2:
+            yield first
+        yield answer
+    if count == 1:
+        words = first.text.split(" ")
+        for step in range(1, steps):
+            shown = " ".join(words[: max(1, len(words) * step // steps)])
+            yield dataclasses.replace(first, text=shown, citations=())
+            time.sleep(REVEAL_SECONDS / steps)
+        yield first
+
+
+class ChatUI:
+    """The callbacks of the chat app, over one shared assistant."""
+
+    def __init__(self, assistant: Assistant, settings: Settings | None = None) -> None:
+        self.assistant = assistant
+        self.settings = settings or getattr(assistant, "settings", None) or Settings()
+        self.upload_dir = Path(self.settings.data_dir) / "uploads"
+
+    # --- chat -----------------------------------------------------------------
+
+    def ask(self, question: str, session: ChatSession | None) -> Iterator[tuple[Any, ...]]:
+        """Answer `question` in this session, streaming: yields (messages, session, textbox)."""
+        session = session if session is not None else ChatSession()
+        question = (question or "").strip()
+        if not question:
+            yield session.messages(), session, gr.update()
+            return
+        if session.busy:
+            gr.Warning("Still answering the previous question; ask again when it is done.")
+            yield session.messages(), session, gr.update()
+            return
+        history = session.history()
+        turn = Turn(question)
+        session.turns.append(turn)
+        session.busy = True
+        try:
+            yield session.messages(), session, ""
+            for answer in _streamed(self.assistant.stream(question, history=history)):
+                turn.answer = answer
+                yield session.messages(), session, ""
+        except SeedqaError as error:
+            turn.error = str(error)
+        finally:
+            turn.done = True
+            session.busy = False
+        if turn.answer is None and turn.error is None:
+            turn.error = "The assistant returned no answer. Try asking again."
+        yield session.messages(), session, ""
+
+    def ask_example(self, session: ChatSession | None, event: gr.EventData) -> Iterator[tuple[Any, ...]]:
+        """A click on an example question asks it."""
+        yield from self.ask(str(getattr(event, "question", "") or ""), session)
+
+    def new_chat(self) -> tuple[list, ChatSession, str]:
+        return [], ChatSession(), render.PASSAGE_PLACEHOLDER
+
+    # --- citations --------------------------------------------------------------
+
+    def citation_html(self, session: ChatSession | None, turn: int, n: int) -> str:
+        """Citation `n` of answer `turn`, highlighted in the text around it in its document."""
+        citation = session.citation(turn, n) if session is not None else None
+        if citation is None:
+            return render.notice("That citation is no longer in this conversation.", "warning")
+        try:
+            document = self.assistant.document_text(citation.source)
+        except DocumentNotFoundError:
+            return render.notice(
+                "That document has been removed from the index; the passage was:\n" + citation.text,
+                "warning",
+            )
+        focus = render.answer_focus(session.turns[turn].answer)
+        return render.passage_in_context(citation, n, document, focus)
+
+    def show_citation(self, session: ChatSession | None, event: gr.EventData) -> str:
+        try:
+            turn, n = int(event.turn), int(event.n)
+        except (AttributeError, TypeError, ValueError):
+            return render.notice("That citation could not be read.", "warning")
+        return self.citation_html(session, turn, n)
+
+    # --- documents --------------------------------------------------------------
+
+    def refresh(self) -> tuple[str, Any, str]:
+        """The documents table, the remove menu and the example questions, from the index."""
+        records = self.assistant.documents()
+        choices = [(f"{record.title or Path(record.source).name} ({Path(record.source).name})", record.source)
+                   for record in records]
+        return (
+            render.documents_table(records),
+            gr.update(choices=choices, value=None),
+            render.examples_html(render.example_questions(records)),
+        )
+
+    def upload(self, files: list[str] | None, progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:
+        """Copy uploaded files into the uploads folder and ingest them; returns a status and a refresh."""
+        paths = [Path(str(file)) for file in (files or [])]
+        if not paths:
+            return (gr.update(), *self.refresh(), None)
+        limit = self.settings.max_file_mb * 1e6
+        lines: list[tuple[str, str]] = []
+        staged: list[Path] = []
+        self.upload_dir.mkdir(parents=True, exist_ok=True)
+        for path in paths:
+            name = Path(path.name).name
+            if path.suffix.lower() not in UPLOAD_TYPES:
+                lines.append(("error", f"{name}: seedqa reads {', '.join(UPLOAD_TYPES)} files, not '{path.suffix}'."))
+                continue
+            size = path.stat().st_size
+            if size > limit:
+                lines.append(("error", f"{name}: {size / 1e6:.1f} MB is over the "
+                                       f"{self.settings.max_file_mb:g} MB limit (SEEDQA_MAX_FILE_MB)."))
+                continue
+            target = self.upload_dir / name
+            shutil.copyfile(path, target)
+            staged.append(target)
+
+        def report_progress(done: int, total: int, message: str) -> None:
+            progress((done, max(total, 1)), desc=f"Indexing {message}", unit="files")
+
+        if staged:
+            progress(0, desc="Indexing")
+            report = self.assistant.add_documents(staged, progress=report_progress)
+            for result in report.files:
+                name = Path(result.source).name
+                if result.status in ("failed", "skipped"):
+                    lines.append(("error", result.message or f"{name}: {result.status}"))
+                    Path(result.source).unlink(missing_ok=True)
+                else:
+                    lines.append(("ok", f"{name}: {result.status}, {result.chunks} chunks. Ask about it now."))
+        failures = [text for kind, text in lines if kind == "error"]
+        if failures:
+            gr.Warning("Some files were not added: " + " ".join(failures))
+        status = "".join(render.notice(text, "error" if kind == "error" else "info") for kind, text in lines)
+        return (status, *self.refresh(), None)
+
+    def remove(self, source: str | None) -> tuple[Any, ...]:
+        """Remove one document from the index (and its uploaded copy, if it was uploaded here)."""
+        if not source:
+            raise gr.Error("Choose a document to remove first.")
+        try:
+            chunks = self.assistant.remove_document(source)
+        except DocumentNotFoundError as error:
+            raise gr.Error(str(error)) from error
+        path = Path(source)
+        if path.parent == self.upload_dir:
+            path.unlink(missing_ok=True)
+        status = render.notice(f"Removed {path.name} ({chunks} chunks).")
+        return (status, *self.refresh())
+
+    # --- layout -------------------------------------------------------------------
+
+    def build(self) -> gr.Blocks:
+        with gr.Blocks(title="seedqa") as demo:
+            session = gr.State(ChatSession())
+            gr.Markdown("## seedqa\nAsk questions about your documents. Every answer cites its passages: "
+                        "click a number such as **[1]** to read it in its document.")
+            with gr.Row(equal_height=False):
+                with gr.Column(scale=3):
+                    chatbot = gr.Chatbot(
+                        label="Chat", elem_id="seedqa-chat", height=560, buttons=[],
+                        feedback_options=None, latex_delimiters=[], allow_tags=False,
+                        sanitize_html=True, layout="bubble",
+                        placeholder="Ask a question about the indexed documents.",
+                    )
+                    with gr.Row():
+                        question = gr.Textbox(
+                            show_label=False, placeholder="Ask a question…", elem_id="seedqa-question",
+                            scale=6, max_lines=4, autofocus=True,
+                        )
+                        ask = gr.Button("Ask", variant="primary", elem_id="seedqa-ask", scale=1, min_width=80)
+                        clear = gr.Button("New chat", elem_id="seedqa-new-chat", scale=1, min_width=80)
+                    examples = gr.HTML(elem_id="seedqa-examples", js_on_load=EXAMPLES_JS)
+                with gr.Column(scale=2):
+                    passage = gr.HTML(
+                        render.PASSAGE_PLACEHOLDER, label="Passage", elem_id="seedqa-passage",
+                        js_on_load=CITATION_JS, container=True, padding=True,
+                    )
+                    with gr.Accordion("Documents", open=True, elem_id="seedqa-documents-panel"):
+                        documents = gr.HTML(elem_id="seedqa-documents")
+                        upload = gr.File(
+                            label=f"Add documents ({', '.join(UPLOAD_TYPES)}; up to "
+                                  f"{self.settings.max_file_mb:g} MB each)",
+                            file_count="multiple", file_types=UPLOAD_TYPES, elem_id="seedqa-upload",
+                            height=120,
+                        )
+                        status = gr.HTML(elem_id="seedqa-status")
+                        with gr.Row():
+                            chosen = gr.Dropdown(label="Remove a document", choices=[],
+                                                 elem_id="seedqa-remove-choice", scale=3)
+                            remove = gr.Button("Remove", variant="stop", elem_id="seedqa-remove",
+                                               scale=1, min_width=80)
+
+            chat_outputs = [chatbot, session, question]
+            gr.on([question.submit, ask.click], self.ask, inputs=[question, session], outputs=chat_outputs,
+                  api_name="ask")
+            examples.click(self.ask_example, inputs=[session], outputs=chat_outputs, api_name=False)
+            gr.on([clear.click, chatbot.clear], self.new_chat, outputs=[chatbot, session, passage],
+                  api_name=False)
+            passage.click(self.show_citation, inputs=[session], outputs=[passage], api_name=False)
+
+            listing = [documents, chosen, examples]
+            demo.load(self.refresh, outputs=listing, api_name=False)
+            upload.upload(self.upload, inputs=[upload], outputs=[status, *listing, upload],
+                          concurrency_id="index-write", concurrency_limit=1, api_name=False)
+            remove.click(self.remove, inputs=[chosen], outputs=[status, *listing],
+                         concurrency_id="index-write", concurrency_limit=1, api_name=False)
+        demo.queue(default_concurrency_limit=self.settings.concurrency_limit)
+        return demo
+
+
+def build_app(assistant: Assistant, settings: Settings | None = None) -> gr.Blocks:
+    """The chat app over `assistant`, queued with the settings' concurrency limit; not launched."""
+    return ChatUI(assistant, settings).build()
+
+
+def launch(demo: gr.Blocks, settings: Settings, *, host: str | None = None, port: int | None = None,
+           share: bool = False, block: bool = True) -> str:
+    """Start `demo`'s server (offline, no share link unless asked); returns the local URL."""
+    _, url, share_url = demo.launch(
+        server_name=host or settings.host,
+        server_port=port if port is not None else settings.port,
+        share=share,
+        prevent_thread_lock=True,
+        quiet=True,
+        show_error=False,
+        css=CSS,
+        max_file_size=int(settings.max_file_mb * 1e6),
+        ssr_mode=False,
+        mcp_server=False,
+        pwa=False,
+        enable_monitoring=False,
+        run_history=False,
+        footer_links=["gradio", "settings"],
+    )
+    print(f"seedqa chat is running at {url}", flush=True)
+    if share_url:
+        print(f"Public share link (anyone with it can use this app): {share_url}", flush=True)
+    if block:
+        print("Press Ctrl+C to stop.", flush=True)
+        demo.block_thread()
+    return url
+
+
+def serve(assistant: Assistant, settings: Settings, *, host: str | None = None, port: int | None = None,
+          share: bool = False) -> None:
+    """Build the app and serve it until interrupted, printing its URL."""
+    launch(build_app(assistant, settings), settings, host=host, port=port, share=share, block=True)

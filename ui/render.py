@@ -1,0 +1,270 @@
+"""Turn answers, passages and document lists into HTML, escaping every piece of document text.
+
+Document text is untrusted: a passage may hold `<script>` or `<img onerror=...>`.
+Everything that came from a document (passages, titles, dates, sources, and the
+answer text, which is quoted from passages) goes through `_text`, which escapes
+it for HTML and also neutralises the characters that Markdown or a template
+would read (`*`, `_`, `[`, `$`, `{`...), so it shows literally wherever Gradio
+puts it. The only markup in the output is the markup written here.
+
+Citation buttons name their answer and number in classes (`seedqa-turn-2
+seedqa-n-1`: the Chatbot's sanitiser drops `data-*` attributes but keeps
+classes); the page script in `ui.assets` turns a click on one into an event
+that names that citation.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from qa import Answer, Citation
+
+# Characters that Markdown, LaTeX or Gradio's HTML templates would interpret.
+_NEUTRAL = str.maketrans(
+    {char: f"&#{ord(char)};" for char in "\\`*_{}[]()#+-.!|~$<>&\"'="}
+)
+_BOLD = re.compile(r"\*\*(.+?)\*\*", re.DOTALL)
+_MARKER = re.compile(r"\[(\d{1,3})\]")
+
+CONTEXT_CHARS = 700  # characters of document shown on each side of a cited passage
+EXCERPT_CHARS = 220  # characters of a passage shown under an answer
+TITLE_CHARS = 70  # characters of a title in an example question
+
+
+def _text(value: object) -> str:
+    """Untrusted text as inert HTML: escaped, Markdown-neutral, newlines as `<br>`.
+
+    The result never holds a blank line, so Markdown renderers treat a message
+    that starts with `<div>` as one raw HTML block.
+    """
+    escaped = str(value).translate(_NEUTRAL)
+    return escaped.replace("\r\n", "\n").replace("\n", "<br>")
+
+
+def _attr(value: object) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def _clip(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text.rfind(" ", 0, limit)
+    return text[: cut if cut > limit // 2 else limit].rstrip(" ,;:") + "…"
+
+
+def _meta(citation: Citation | None = None, *, date: str | None = None, page: int | None = None) -> str:
+    if citation is not None:
+        date, page = citation.date, citation.page
+    parts = []
+    if date:
+        parts.append(_text(date))
+    if page:
+        parts.append(f"page {int(page)}")
+    return " · ".join(parts)
+
+
+def answer_focus(answer: Answer) -> str | None:
+    """The answer's sentence as it reads in the document: no markers, no bold, no ellipses."""
+    if answer.abstained:
+        return None
+    plain = _MARKER.sub("", answer.text).replace("**", "")
+    plain = " ".join(plain.split()).strip(" …")
+    return plain or None
+
+
+def _locate(text: str, focus: str | None) -> tuple[int, int] | None:
+    """Where `focus` (or, failing that, its opening words) sits in `text`."""
+    if not focus:
+        return None
+    for probe in (focus, focus[:60]):
+        at = text.find(probe)
+        if at != -1 and len(probe) >= 8:
+            return at, at + len(probe)
+    return None
+
+
+def _excerpt(text: str, focus: str | None, limit: int = EXCERPT_CHARS) -> str:
+    """A short excerpt of a passage, starting near the answer when the answer is in it."""
+    text = " ".join(text.split())
+    found = _locate(text, focus)
+    if found and found[0] > 40:
+        begin = text.rfind(" ", 0, found[0] - 40) + 1
+        return "…" + _clip(text[begin:], limit)
+    return _clip(text, limit)
+
+
+def _emphasised(text: str, focus: str | None) -> str:
+    found = _locate(text, focus)
+    if not found:
+        return _text(text)
+    at, end = found
+    return f'{_text(text[:at])}<strong class="seedqa-focus">{_text(text[at:end])}</strong>{_text(text[end:])}'
+
+
+def cite_button(turn: int, n: int, label: str | None = None) -> str:
+    label = label or f"[{n}]"
+    return (
+        f'<button type="button" class="seedqa-cite seedqa-turn-{int(turn)} seedqa-n-{int(n)}" '
+        f'title="Show passage {int(n)} in its document">{_text(label)}</button>'
+    )
+
+
+def answer_text(text: str, turn: int | None, citations: int) -> str:
+    """Answer text with `**span**` in bold and `[n]` markers as citation buttons.
+
+    `turn` is None while the answer is still streaming: markers stay plain text.
+    """
+    escaped = _text(text).replace("&#42;", "*").replace("&#91;", "[").replace("&#93;", "]")
+    escaped = _BOLD.sub(lambda m: f"<strong>{m.group(1)}</strong>", escaped)
+
+    def marker(match: re.Match) -> str:
+        n = int(match.group(1))
+        if turn is not None and 1 <= n <= citations:
+            return cite_button(turn, n)
+        return f"&#91;{n}&#93;"
+
+    escaped = _MARKER.sub(marker, escaped)
+    # Brackets and stars left over (not markers, not bold) go back to inert entities.
+    return escaped.replace("[", "&#91;").replace("]", "&#93;").replace("*", "&#42;")
+
+
+def _sources(answer: Answer, turn: int) -> str:
+    focus = answer_focus(answer)
+    items = []
+    for n, citation in enumerate(answer.citations, start=1):
+        meta = _meta(citation)
+        items.append(
+            '<li class="seedqa-source">'
+            f"{cite_button(turn, n)} "
+            f'<span class="seedqa-source-title">{_text(citation.title or citation.source)}</span>'
+            + (f' <span class="seedqa-source-meta">{meta}</span>' if meta else "")
+            + f'<div class="seedqa-excerpt">{_text(_excerpt(citation.text, focus))}</div>'
+            "</li>"
+        )
+    heading = (
+        "Closest passages (they do not answer the question)"
+        if answer.abstained
+        else "Cited passages"
+    )
+    return (
+        f'<div class="seedqa-sources-heading">{heading}</div>'
+        f'<ol class="seedqa-sources">{"".join(items)}</ol>'
+    )
+
+
+def answer_message(answer: Answer, turn: int, *, final: bool = True) -> str:
+    """One assistant message: the answer, then its numbered passages.
+
+    Abstentions get their own class and heading, so they read differently from
+    answers at a glance.
+    """
+    kind = "seedqa-abstained" if answer.abstained else "seedqa-answered"
+    state = "" if final else " seedqa-streaming"
+    body = answer_text(answer.text, turn if final else None, len(answer.citations))
+    parts = [f'<div class="seedqa-answer {kind}{state}">']
+    if answer.abstained and final:
+        parts.append('<div class="seedqa-badge">Not in the documents</div>')
+    parts.append(f'<div class="seedqa-answer-text">{body}</div>')
+    if final and answer.citations:
+        parts.append(_sources(answer, turn))
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def pending_message() -> str:
+    return '<div class="seedqa-answer seedqa-streaming"><div class="seedqa-answer-text">Searching the documents…</div></div>'
+
+
+def error_message(message: str) -> str:
+    return (
+        '<div class="seedqa-answer seedqa-error">'
+        '<div class="seedqa-badge">Could not answer</div>'
+        f'<div class="seedqa-answer-text">{_text(message)}</div></div>'
+    )
+
+
+def question_message(question: str) -> str:
+    return f'<div class="seedqa-question">{_text(question)}</div>'
+
+
+def passage_in_context(citation: Citation, n: int, document: str, focus: str | None = None) -> str:
+    """The cited passage highlighted inside the text around it in its document.
+
+    `focus` (the answer's sentence) is set in bold inside the highlight when it is there.
+    """
+    start, end = max(0, citation.start), min(len(document), citation.end)
+    if end <= start:  # offsets do not fit this text: show the passage on its own
+        document, start, end = citation.text, 0, len(citation.text)
+    begin = max(0, start - CONTEXT_CHARS)
+    if begin > 0:
+        space = document.find(" ", begin, start)
+        begin = space + 1 if space != -1 else begin
+    finish = min(len(document), end + CONTEXT_CHARS)
+    if finish < len(document):
+        space = document.rfind(" ", end, finish)
+        finish = space if space != -1 else finish
+    meta = _meta(citation)
+    return (
+        '<div class="seedqa-passage">'
+        f'<div class="seedqa-passage-head"><span class="seedqa-cite-label">[{int(n)}]</span> '
+        f'<span class="seedqa-source-title">{_text(citation.title or citation.source)}</span>'
+        + (f' <span class="seedqa-source-meta">{meta}</span>' if meta else "")
+        + f'<div class="seedqa-source-path">{_text(citation.source)} · characters {start}–{end}</div></div>'
+        '<div class="seedqa-context">'
+        + ("… " if begin > 0 else "")
+        + _text(document[begin:start])
+        + f'<mark class="seedqa-highlight">{_emphasised(document[start:end], focus)}</mark>'
+        + _text(document[end:finish])
+        + (" …" if finish < len(document) else "")
+        + "</div></div>"
+    )
+
+
+def notice(message: str, kind: str = "info") -> str:
+    return f'<div class="seedqa-notice seedqa-notice-{_attr(kind)}">{_text(message)}</div>'
+
+
+PASSAGE_PLACEHOLDER = notice("Click a citation such as [1] to read the passage in its document.")
+
+
+def documents_table(records: Sequence) -> str:
+    if not records:
+        return notice("No documents yet. Upload a file below to start.", "warning")
+    rows = "".join(
+        "<tr>"
+        f'<td class="seedqa-doc-title" title="{_attr(record.source)}">{_text(record.title or record.source)}</td>'
+        f"<td>{_text(record.date or '–')}</td>"
+        f'<td class="seedqa-doc-chunks">{int(record.chunks)}</td>'
+        "</tr>"
+        for record in records
+    )
+    return (
+        '<table class="seedqa-documents"><thead><tr><th>Title</th><th>Date</th><th>Chunks</th>'
+        f"</tr></thead><tbody>{rows}</tbody></table>"
+    )
+
+
+def example_questions(records: Sequence, limit: int = 4) -> list[str]:
+    """Questions to click, one per document, newest documents first."""
+    newest = sorted(records, key=lambda r: (getattr(r, "ingested_at", 0.0), r.title), reverse=True)
+    questions = []
+    for record in newest[:limit]:
+        title = _clip(record.title or "", TITLE_CHARS).rstrip("…").rstrip(" .,;:!?")
+        if title:
+            questions.append(f"What is “{title}” about?")
+    return questions
+
+
+def examples_html(questions: Sequence[str]) -> str:
+    if not questions:
+        return ""
+    buttons = "".join(
+        f'<button type="button" class="seedqa-example" data-question="{_attr(q)}">{_text(q)}</button>'
+        for q in questions
+    )
+    return f'<div class="seedqa-examples"><span class="seedqa-examples-label">Try:</span> {buttons}</div>'
