@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import codecs
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
 
@@ -49,8 +49,7 @@ def load(path: Path, max_bytes: int) -> LoadedDocument:
     else:
         raw, note = _decode(path, data)
         loader = {"text": _load_text, "markdown": _load_markdown, "html": _load_html}[kind]
-        document = loader(path, raw)
-        document = LoadedDocument(**{**document.__dict__, "note": note})
+        document = replace(loader(path, raw), note=note)
     if not document.text.strip():
         raise IngestError(f"{path.name}: no text in this file (it is empty or only markup)")
     return document
@@ -75,6 +74,13 @@ def _decode(path: Path, data: bytes) -> tuple[str, str | None]:
 
 
 def _decode_legacy(path: Path, data: bytes, error: UnicodeDecodeError) -> tuple[str, str]:
+    """Not UTF-8: Windows-1252 when every byte is defined there (the usual legacy case,
+    and guessers misread short Western texts), otherwise the best-guessed encoding."""
+    hint = "; if characters look wrong, convert the file to UTF-8"
+    try:
+        return _clean(data.decode("cp1252")), f"decoded as cp1252 (not UTF-8){hint}"
+    except UnicodeDecodeError:
+        pass
     from charset_normalizer import from_bytes
 
     best = from_bytes(data).best()
@@ -83,7 +89,7 @@ def _decode_legacy(path: Path, data: bytes, error: UnicodeDecodeError) -> tuple[
             f"{path.name}: not valid UTF-8 (byte {error.start}) and no other text encoding "
             "fits; convert it to UTF-8 first"
         )
-    return _clean(str(best)), f"decoded as {best.encoding} (not UTF-8)"
+    return _clean(str(best)), f"decoded as {best.encoding} (not UTF-8){hint}"
 
 
 def _clean(text: str) -> str:

@@ -69,6 +69,15 @@ _DATE = re.compile(
 _NAME = re.compile(r"\b[A-Z][\w'’.-]*(?:\s+(?:of\s+|de\s+|the\s+|von\s+)?[A-Z][\w'’.-]*)*")
 
 _RESCORED = 4  # sentences re-scored by embedding similarity
+_W_LEX, _W_DENSE, _W_TYPE = 0.5, 0.3, 0.5  # how the re-scoring weighs its evidence
+_WHAT_X = re.compile(r"\b(?:what|which)\s+((?:[\w'’-]+\s+){0,2}?[\w'’-]+)\s+"
+                     r"(?:did|do|does|is|was|are|were|has|have|had|can|could|will|would)\b", re.I)
+
+
+def answer_type(question: str) -> str | None:
+    """The noun a "what X did ..." question asks for ("infrastructure"), if it names one."""
+    match = _WHAT_X.search(question)
+    return match.group(1) if match else None
 
 _QUESTION_TYPES = (
     ("number", re.compile(r"\bhow (?:many|much|long|far|old|large|big|heavy|tall|high)\b|"
@@ -166,9 +175,16 @@ class ExtractiveAnswerer(Runnable[AnswerRequest, Answer]):
         # "power grid"); only the few best sentences are worth the time to embed.
         top = candidates[:_RESCORED]
         texts = [request.passages[c.passage].text[c.span[0] : c.span[1]] for c in top]
-        similarities = request.embed(texts) @ np.asarray(request.query_vector)
+        wanted = answer_type(request.question)
+        vectors = request.embed(texts + ([wanted] if wanted else []))
+        similarities = vectors[: len(top)] @ np.asarray(request.query_vector)
+        # "What infrastructure ...": the answer names some infrastructure, so a
+        # sentence close to that word is likelier to hold it.
+        fits = vectors[: len(top)] @ vectors[-1] if wanted else np.zeros(len(top))
         rescored = [replace(c, similarity=float(sim)) for c, sim in zip(top, similarities)]
-        return max(rescored, key=lambda c: 0.5 * c.score + 0.5 * c.similarity)
+        return max(zip(rescored, fits),
+                   key=lambda pair: _W_LEX * pair[0].score + _W_DENSE * pair[0].similarity
+                   + _W_TYPE * float(pair[1]))[0]
 
     def _lexical_candidates(self, request: AnswerRequest,
                             weights: dict[str, float]) -> list[_Candidate]:
@@ -178,9 +194,7 @@ class ExtractiveAnswerer(Runnable[AnswerRequest, Answer]):
         kind = question_type(request.question)
         question_words = {stem(word) for word, _, _ in word_spans(request.question)}
         question_terms = terms(request.question)
-        bigrams = {(a, b): (weights[a] + weights[b]) / 2
-                   for a, b in zip(question_terms, question_terms[1:])}
-        bigram_total = sum(bigrams.values()) or 1.0
+        bigrams = set(zip(question_terms, question_terms[1:]))
         candidates = []
         for rank, passage in enumerate(request.passages):
             passage_terms = set(terms(passage.text))
@@ -192,8 +206,8 @@ class ExtractiveAnswerer(Runnable[AnswerRequest, Answer]):
                 match = sum(w for t, w in weights.items() if t in sentence_terms) / total
                 # Question words that stand together in the sentence too ("drones target").
                 pairs = set(zip(sentence_list, sentence_list[1:]))
-                phrase = sum(w for pair, w in bigrams.items() if pair in pairs) / bigram_total
-                score = 0.6 * match + 0.15 * phrase + 0.25 * passage_match + 0.08 / (rank + 1)
+                phrase = len(bigrams & pairs) / len(bigrams) if bigrams else 0.0
+                score = 0.5 * match + 0.3 * phrase + 0.2 * passage_match + 0.08 / (rank + 1)
                 if kind and self._typed_spans(kind, sentence, question_words):
                     score += 0.1
                 candidates.append(_Candidate(rank, span, score, passage_match))

@@ -400,12 +400,14 @@ class EvalResult:
     started_at: str  # ISO 8601, UTC
     seconds: float
     peak_memory_mb: float
+    warmup_seconds: float | None = None  # the untimed first answer: loads models and indexes
     ingest: IngestStats | None = None
     info: dict = field(default_factory=dict)  # settings, files, machine: anything to record
 
     @functools.cached_property
     def metrics(self) -> dict:
-        return compute_metrics(self.records, self.k, self.ingest, self.peak_memory_mb)
+        metrics = compute_metrics(self.records, self.k, self.ingest, self.peak_memory_mb)
+        return {**metrics, "warmup_seconds": self.warmup_seconds}
 
     def recall_curve(self) -> dict[str, list[float | None]]:
         """Answer recall and correct-passage recall at k = 1..k, over answerable questions."""
@@ -520,7 +522,10 @@ class Floor:
         name = self.option or self.metric
         if value is None:
             passed = False
-            message = f"floor failed: {self.metric} was not measured in this run, but {name} {self.bound} needs it"
+            message = (
+                f"floor failed: {self.metric} was not measured in this run, "
+                f"but {name} {self.bound} needs it"
+            )
         else:
             passed = value <= self.bound if self.at_most else value >= self.bound
             relation = "above" if self.at_most else "below"
@@ -585,7 +590,20 @@ def score(
             why += "; no cited passage backs it"
     else:
         correct = bool(answer.abstained)
-        why = "abstained as expected" if correct else "answered a question the documents do not answer"
+        why = (
+            "abstained as expected"
+            if correct
+            else "answered a question the documents do not answer"
+        )
+    ranks: tuple[int | None, int | None] = (None, None)
+    span_correct = None
+    if question.answerable:
+        ranks = (
+            answer_rank([c.text for c in retrieved], question.answers),
+            first_hit_rank(is_correct_passage(question, c.text, c.source) for c in retrieved),
+        )
+        if answer.span and not answer.abstained:
+            span_correct = find_any(answer.span, question.answers) is not None
     return QuestionRecord(
         id=question.id,
         question=question.question,
@@ -599,15 +617,9 @@ def score(
         citations=checks,
         correct=correct,
         why=why,
-        span_correct=find_any(answer.span, question.answers) is not None
-        if question.answerable and answer.span and not answer.abstained
-        else None,
-        answer_rank=answer_rank([c.text for c in retrieved], question.answers)
-        if question.answerable
-        else None,
-        passage_rank=first_hit_rank(is_correct_passage(question, c.text, c.source) for c in retrieved)
-        if question.answerable
-        else None,
+        span_correct=span_correct,
+        answer_rank=ranks[0],
+        passage_rank=ranks[1],
         retrieved=tuple(f"{Path(c.source).name}#{c.chunk_id}" for c in retrieved),
         seconds=seconds,
         retrieve_seconds=retrieve_seconds,
@@ -643,11 +655,18 @@ def evaluate(
     For each question: its `history` is asked first, then the question is
     answered (timed: `seconds`) and the top `k` passages retrieved (timed
     apart). `progress`, if given, is called with each finished record.
+    The first question is asked once before timing starts, so that loading
+    the model and the lexical index shows up as `warmup_seconds`, not as
+    one slow question.
     """
     if k < 1:
         raise ValueError(f"k must be at least 1, got {k}")
     started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
     begin = time.perf_counter()
+    warmup_seconds = None
+    if questions:
+        assistant.answer(questions[0].question)
+        warmup_seconds = time.perf_counter() - begin
     cache: dict = {}
     records = []
     for question in questions:
@@ -668,4 +687,5 @@ def evaluate(
         started_at=started_at,
         seconds=time.perf_counter() - begin,
         peak_memory_mb=peak_memory_mb(),
+        warmup_seconds=warmup_seconds,
     )

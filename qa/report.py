@@ -90,6 +90,7 @@ SECTIONS: list[tuple[str, list[tuple[str, str, Callable[[float], str]]]]] = [
             ("seconds_median", "seconds per question, median", _sec),
             ("seconds_p95", "seconds per question, p95", _sec),
             ("retrieve_seconds_median", "retrieval alone, median", _sec),
+            ("warmup_seconds", "first answer, cold (not counted above)", _sec),
             ("ingest_seconds", "ingest", _sec),
             ("ingest_chunks", "chunks ingested", _count),
             ("chunks_per_second", "ingest speed, chunks", _rate),
@@ -237,6 +238,10 @@ def _md_cell(text: str) -> str:
     return _clip(text).replace("|", "\\|")
 
 
+def _floor_value(floor: dict) -> str:
+    return "not measured" if floor["value"] is None else f"{floor['value']:.4g}"
+
+
 def _context_lines(result: EvalResult) -> list[tuple[str, str]]:
     info = result.info
     lines = [("date", result.started_at), ("run time", _sec(result.seconds))]
@@ -259,7 +264,7 @@ def render_markdown(result: EvalResult, images: dict[str, str]) -> str:
     metrics = result.metrics
     out = ["# seedqa evaluation", ""]
     out += [f"- {name}: {value}" for name, value in _context_lines(result)]
-    out += ["", _counts_line(metrics) + ".", ""]
+    out += ["", _counts_line(metrics) + "."]
     current = None
     for section, label, value in metric_rows(metrics):
         if section != current:
@@ -269,10 +274,15 @@ def render_markdown(result: EvalResult, images: dict[str, str]) -> str:
     floors = result.info.get("floors") or []
     if floors:
         out += ["", "## Floors", "", "| floor | value | verdict |", "| --- | ---: | --- |"]
-        out += [f"| {f['option']} {f['bound']} | {f['value']} | {f['verdict']} |" for f in floors]
+        out += [
+            f"| {f['option']} {f['bound']} | {_floor_value(f)} | {f['verdict']} |" for f in floors
+        ]
     out += ["", "## Plots", ""]
     for name, (title, _) in PLOTS.items():
-        out.append(f"![{title}]({images[name]})" if name in images else f"{title}: not enough data.")
+        if name in images:
+            out.append(f"![{title}]({images[name]})")
+        else:
+            out.append(f"{title}: not enough data.")
         out.append("")
     failures = _failures(result)
     out += ["## Wrong answers", ""]
@@ -333,7 +343,7 @@ def render_html(result: EvalResult, images: dict[str, bytes]) -> str:
             verdict = "pass" if f["verdict"] == "passed" else "fail"
             out.append(
                 f"<tr><td>{e(f['option'])} {e(str(f['bound']))}</td>"
-                f'<td class="value">{e(str(f["value"]))}</td>'
+                f'<td class="value">{e(_floor_value(f))}</td>'
                 f'<td class="{verdict}">{e(f["verdict"])}</td></tr>'
             )
         out.append("</table>")

@@ -15,9 +15,9 @@ point leaves either the old or the new version answering, never a mix.
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import threading
-import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -114,8 +114,6 @@ class DocumentRecord:
 
 
 def _document_id(source: str) -> str:
-    import hashlib
-
     return hashlib.sha256(source.encode()).hexdigest()[:40]
 
 
@@ -156,6 +154,9 @@ class Embedder:
         with self._lock:
             if self._model is None:
                 from sentence_transformers import SentenceTransformer
+                from transformers.utils import logging as transformers_logging
+
+                transformers_logging.disable_progress_bar()  # a bar per model load is noise
 
                 self._model = SentenceTransformer(
                     str(self.model_path), device="cpu", local_files_only=True
@@ -400,9 +401,3 @@ class Index:
 
     def embed(self, texts: Iterable[str]) -> np.ndarray:
         return self.embedder.encode(list(texts))
-
-
-def timed() -> Callable[[], float]:
-    """A stopwatch: call the returned function for the seconds since it was made."""
-    begin = time.perf_counter()
-    return lambda: time.perf_counter() - begin

@@ -176,6 +176,7 @@ def test_score_correct_answer_with_a_correct_citation():
         question=q.question,
         text="It killed **at least three** people [2].",
         citations=(citation("unrelated", n=0), citation("killed at least three people", n=1)),
+        span="at least three",
         confidence=0.9,
     )
     retrieved = [citation("unrelated", n=0), citation("killed at least three people", n=1)]
@@ -185,23 +186,26 @@ def test_score_correct_answer_with_a_correct_citation():
     assert record.cited_correct
     assert record.answer_rank == 2 and record.passage_rank == 2
     assert record.retrieved == ("a.txt#c0", "a.txt#c1")
+    assert record.span_correct is True
 
 
 def test_score_verdicts():
     q = question()
     abstained = Answer(question="?", text="The documents do not say.", abstained=True,
                        citations=(citation("three"),))
-    wrong = Answer(question="?", text="Four [1].", citations=(citation("three"),))
+    wrong = Answer(question="?", text="Four [1].", citations=(citation("three"),), span="Four")
     record = score(q, abstained, [])
     assert not record.correct and record.why == "abstained on an answerable question"
     assert record.citations == ()  # an abstention cites nothing
     record = score(q, wrong, [])
     assert not record.correct and record.why == "answer contains none of 'three'"
+    assert record.span_correct is False
     unanswerable = question(answers=[], answerable=False)
     assert score(unanswerable, abstained, []).correct
     record = score(unanswerable, wrong, [])
     assert not record.correct and "do not answer" in record.why
     assert record.answer_rank is None and record.passage_rank is None
+    assert record.span_correct is None  # only answerable questions have a right phrase
 
 
 def test_cited_citations_falls_back_to_all_without_markers():
@@ -223,8 +227,8 @@ def _records():
     none = question(id="u", answers=[], answerable=False)
     answers = [
         (q, Answer("?", "at least three [1] [2]", (good, bad), confidence=0.9), [good], 1.0),
-        (q, Answer("?", "three [1]", (bad,), confidence=0.8), [bad, good], 2.0),
-        (q, Answer("?", "four [1]", (good,), confidence=0.3), [bad], 3.0),
+        (q, Answer("?", "three [1]", (bad,), span="three", confidence=0.8), [bad, good], 2.0),
+        (q, Answer("?", "four [1]", (good,), span="four", confidence=0.3), [bad], 3.0),
         (q, Answer("?", "not found", (good,), abstained=True, confidence=0.1), [], 4.0),
         (none, Answer("?", "not found", (), abstained=True, confidence=0.2), [bad], 5.0),
         (none, Answer("?", "three [1]", (bad,), confidence=0.7), [bad], 6.0),
@@ -242,6 +246,7 @@ def test_compute_metrics():
     assert metrics["mrr"] == pytest.approx((1 + 0.5) / 4)
     assert metrics["accuracy"] == 0.5
     assert metrics["accuracy_when_answered"] == pytest.approx(2 / 3)
+    assert metrics["span_accuracy"] == 0.5  # "three" right, "four" wrong, one without
     assert metrics["abstention"] == 0.5
     assert metrics["false_abstention"] == 0.25
     assert metrics["citation_correctness"] == 0.5  # first cites `good`, second only `bad`
@@ -370,6 +375,7 @@ def test_eval_command_writes_every_file(seed_eval):
                  "peak_memory_mb"):
         assert name in metrics, name
     assert metrics["ingest_chunks"] > 0 and metrics["peak_memory_mb"] > 0
+    assert metrics["warmup_seconds"] > 0
     assert summary["settings"]["data_dir"] == str(out / "index")
     assert summary["machine"]["cpus"] >= 1 and summary["date"]
     lines = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]

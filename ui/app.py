@@ -24,7 +24,7 @@ import seedqa  # noqa: F401  (sets the quiet, offline environment before gradio 
 
 import gradio as gr  # isort: skip
 
-from seedqa.errors import DocumentNotFoundError, SeedqaError
+from seedqa.errors import DocumentNotFoundError, IndexNotReadyError, SeedqaError
 from seedqa.settings import Settings
 from ui import render
 from ui.assets import CITATION_JS, CSS, EXAMPLES_JS
@@ -115,7 +115,7 @@ class ChatUI:
 
     def __init__(self, assistant: Assistant, settings: Settings | None = None) -> None:
         self.assistant = assistant
-        self.settings = settings or getattr(assistant, "settings", None) or Settings()
+        self.settings = settings or assistant.settings
         self.upload_dir = Path(self.settings.data_dir) / "uploads"
 
     # --- chat -----------------------------------------------------------------
@@ -140,6 +140,8 @@ class ChatUI:
             for answer in _streamed(self.assistant.stream(question, history=history)):
                 turn.answer = answer
                 yield session.messages(), session, ""
+        except IndexNotReadyError as error:
+            turn.error = f"{error} Or upload a file under Documents."
         except SeedqaError as error:
             turn.error = str(error)
         finally:
@@ -209,8 +211,8 @@ class ChatUI:
                 continue
             size = path.stat().st_size
             if size > limit:
-                lines.append(("error", f"{name}: {size / 1e6:.1f} MB is over the "
-                                       f"{self.settings.max_file_mb:g} MB limit (SEEDQA_MAX_FILE_MB)."))
+                lines.append(("error", f"{name}: {render.size(size)} is over the {render.size(limit)} "
+                                       "limit per file (set SEEDQA_MAX_FILE_MB to change it)."))
                 continue
             target = self.upload_dir / name
             shutil.copyfile(path, target)
@@ -244,7 +246,7 @@ class ChatUI:
         except DocumentNotFoundError as error:
             raise gr.Error(str(error)) from error
         path = Path(source)
-        if path.parent == self.upload_dir:
+        if path.parent.resolve() == self.upload_dir.resolve():
             path.unlink(missing_ok=True)
         status = render.notice(f"Removed {path.name} ({chunks} chunks).")
         return (status, *self.refresh())
@@ -252,7 +254,8 @@ class ChatUI:
     # --- layout -------------------------------------------------------------------
 
     def build(self) -> gr.Blocks:
-        with gr.Blocks(title="seedqa") as demo:
+        # delete_cache: Gradio's copies of uploads go after an hour (ours live in upload_dir).
+        with gr.Blocks(title="seedqa", delete_cache=(3600, 3600)) as demo:
             session = gr.State(ChatSession())
             gr.Markdown("## seedqa\nAsk questions about your documents. Every answer cites its passages: "
                         "click a number such as **[1]** to read it in its document.")
@@ -281,7 +284,7 @@ class ChatUI:
                         documents = gr.HTML(elem_id="seedqa-documents")
                         upload = gr.File(
                             label=f"Add documents ({', '.join(UPLOAD_TYPES)}; up to "
-                                  f"{self.settings.max_file_mb:g} MB each)",
+                                  f"{render.size(self.settings.max_file_mb * 1e6)} each)",
                             file_count="multiple", file_types=UPLOAD_TYPES, elem_id="seedqa-upload",
                             height=120,
                         )

@@ -24,8 +24,12 @@ if (!window.__seedqaCitationListener) {
 }
 watch('value', () => {
   const box = element.querySelector('.seedqa-context');
-  const mark = element.querySelector('mark.seedqa-highlight');
-  if (box && mark) box.scrollTop = Math.max(0, mark.offsetTop - box.offsetTop - 80);
+  const mark = element.querySelector('.seedqa-focus') || element.querySelector('mark.seedqa-highlight');
+  if (box && mark) {
+    box.scrollTop += mark.getBoundingClientRect().top - box.getBoundingClientRect().top - 60;
+  }
+  const top = element.getBoundingClientRect().top;
+  if (top < 0 || top > window.innerHeight - 80) element.scrollIntoView({block: 'nearest'});
 });
 """
 

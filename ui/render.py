@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 # Characters that Markdown, LaTeX or Gradio's HTML templates would interpret.
 _NEUTRAL = str.maketrans(
-    {char: f"&#{ord(char)};" for char in "\\`*_{}[]()#+-.!|~$<>&\"'="}
+    {char: f"&#{ord(char)};" for char in "\\`*_{}[]()#+-.!|~$<>&\"'=:"}
 )
 _BOLD = re.compile(r"\*\*(.+?)\*\*", re.DOTALL)
 _MARKER = re.compile(r"\[(\d{1,3})\]")
@@ -57,14 +57,13 @@ def _clip(text: str, limit: int) -> str:
     return text[: cut if cut > limit // 2 else limit].rstrip(" ,;:") + "…"
 
 
-def _meta(citation: Citation | None = None, *, date: str | None = None, page: int | None = None) -> str:
-    if citation is not None:
-        date, page = citation.date, citation.page
+def _meta(citation: Citation) -> str:
+    """"2026-01-27 · page 3", whichever of the two the citation has."""
     parts = []
-    if date:
-        parts.append(_text(date))
-    if page:
-        parts.append(f"page {int(page)}")
+    if citation.date:
+        parts.append(_text(citation.date))
+    if citation.page:
+        parts.append(f"page {int(citation.page)}")
     return " · ".join(parts)
 
 
@@ -223,6 +222,10 @@ def passage_in_context(citation: Citation, n: int, document: str, focus: str | N
         + (" …" if finish < len(document) else "")
         + "</div></div>"
     )
+
+
+def size(nbytes: float) -> str:
+    return f"{nbytes / 1e6:.1f} MB" if nbytes >= 1e5 else f"{nbytes / 1e3:.0f} kB"
 
 
 def notice(message: str, kind: str = "info") -> str:

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Create .venv and install seedqa into it, offline-safe.
+#   scripts/setup.sh          the assistant
+#   scripts/setup.sh --test   the assistant, the test tools, and headless Chromium
+# torch is installed first and pinned to 2.13.0 (the CPU build this machine
+# keeps on disk); a resolver left to pick torch freely pulls a multi-GB CUDA build.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+python=${PYTHON:-python3}
+if ! "$python" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'; then
+    echo "seedqa needs Python 3.11 (found: $("$python" --version 2>&1)); set PYTHON=/path/to/python3.11" >&2
+    exit 1
+fi
+[ -x .venv/bin/python ] || "$python" -m venv .venv
+pip=(.venv/bin/python -m pip --disable-pip-version-check --quiet)
+"${pip[@]}" install "torch==2.13.0"
+if [ "${1:-}" = "--test" ]; then
+    "${pip[@]}" install -e ".[test]"
+    bash scripts/install_browser.sh
+else
+    "${pip[@]}" install -e .
+fi
+echo "seedqa is installed in .venv: run .venv/bin/seedqa --help"

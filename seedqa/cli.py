@@ -1,0 +1,149 @@
+"""The `seedqa` command: ingest | ask | chat | eval | documents.
+
+Each command is a few lines over library calls; errors a user can fix become
+one line on stderr and a non-zero exit.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from seedqa.errors import SeedqaError
+from seedqa.eval_command import eval_command
+from seedqa.settings import Settings
+
+
+def _settings(ctx: click.Context) -> Settings:
+    overrides = {key: value for key, value in ctx.obj.items() if value is not None}
+    try:
+        return Settings(**overrides)
+    except ValueError as error:  # pydantic's ValidationError is a ValueError
+        raise click.ClickException(f"bad setting: {error}") from error
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--data-dir", type=click.Path(path_type=Path), default=None,
+              help="Index directory [env SEEDQA_DATA_DIR; default: your user data folder].")
+@click.version_option(package_name="seedqa")
+@click.pass_context
+def main(ctx: click.Context, data_dir: Path | None) -> None:
+    """Ask questions about your documents; every answer cites its passages.
+
+    \b
+    Start with:
+      seedqa ingest seeds/                 # index the files in seeds/
+      seedqa ask "How many drones did Russia fire at Ukraine overnight?"
+      seedqa chat                          # the web chat, on http://127.0.0.1:7860
+
+    Settings come from SEEDQA_* environment variables (see README).
+    """
+    ctx.obj = {"data_dir": data_dir}
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--prune", is_flag=True,
+              help="Also forget documents whose files no longer exist.")
+@click.pass_context
+def ingest(ctx: click.Context, paths: tuple[Path, ...], prune: bool) -> None:
+    """Add files or folders (recursively) to the index.
+
+    Reads .txt, .md, .html and .pdf; skips other files with a note. Running it
+    again on the same files changes nothing; changed files are re-indexed.
+    """
+    report = _ingest(_settings(ctx), list(paths), prune)
+    for result in report.files:
+        if result.status in ("failed", "skipped") or result.message:
+            click.echo(f"{result.status}: {result.source}: {result.message}", err=True)
+    click.echo(report.summary())
+    if report.errors:
+        sys.exit(1)
+
+
+def _ingest(settings: Settings, paths: list[Path], prune: bool = False):
+    from tqdm import tqdm
+
+    from ingest import ingest_paths
+
+    with tqdm(total=0, unit="file", desc="ingest", disable=None) as bar:
+        def progress(done: int, total: int, name: str) -> None:
+            bar.total = total
+            bar.n = done
+            bar.set_postfix_str(name[-40:])
+            bar.refresh()
+
+        return ingest_paths(paths, settings, prune=prune, progress=progress)
+
+
+@main.command()
+@click.argument("question")
+@click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON.")
+@click.pass_context
+def ask(ctx: click.Context, question: str, as_json: bool) -> None:
+    """Answer QUESTION from the indexed documents, with numbered citations."""
+    from qa import Assistant
+
+    try:
+        answer = Assistant(_settings(ctx)).answer(question)
+    except SeedqaError as error:
+        raise click.ClickException(str(error)) from error
+    if as_json:
+        click.echo(answer.to_json())
+        return
+    click.echo(answer.text.replace("**", ""))
+    heading = "Closest passages:" if answer.abstained else "Sources:"
+    click.echo(f"\n{heading}")
+    for number, citation in enumerate(answer.citations, 1):
+        where = Path(citation.source).name
+        details = ", ".join(
+            part for part in (citation.date, f"page {citation.page}" if citation.page else None)
+            if part
+        )
+        click.echo(f"[{number}] {citation.title} ({where}{', ' + details if details else ''})")
+        click.echo(f"    “{' '.join(citation.text.split())}”")
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--host", default=None, help="Address to listen on [default 127.0.0.1].")
+@click.option("--port", type=int, default=None, help="Port [default 7860; 0 picks a free one].")
+@click.option("--share", is_flag=True, help="Also open a public Gradio share link (off by default).")
+@click.pass_context
+def chat(ctx: click.Context, paths: tuple[Path, ...], host: str | None, port: int | None,
+         share: bool) -> None:
+    """Open the web chat. Ingests PATHS first (default: ./seeds when the index is empty)."""
+    from qa import Assistant
+
+    settings = _settings(ctx)
+    assistant = Assistant(settings)
+    to_ingest = list(paths)
+    if not to_ingest and not assistant.documents() and Path("seeds").is_dir():
+        to_ingest = [Path("seeds")]
+    if to_ingest:
+        click.echo(_ingest(settings, to_ingest).summary())
+    import ui
+
+    ui.serve(assistant, settings, host=host, port=port, share=share)
+
+
+@main.command()
+@click.pass_context
+def documents(ctx: click.Context) -> None:
+    """List the indexed documents."""
+    from qa import Assistant
+
+    records = Assistant(_settings(ctx)).documents()
+    if not records:
+        click.echo("The index is empty; add documents with: seedqa ingest PATH")
+    for record in records:
+        click.echo(f"{record.title} | {record.date or 'no date'} | {record.chunks} chunks | {record.source}")
+
+
+main.add_command(eval_command)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,65 @@
+"""Shared fixtures. Everything is real: the embedding model, Chroma on disk in a
+temp dir, tiktoken from the packaged BPE files. The model loads once per test
+session (store.shared_embedder) and the seed index is built once per session.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+import seedqa  # noqa: F401  (quiets telemetry before anything else loads)
+from seedqa.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+SEED_QUESTIONS = Path(__file__).parent / "data" / "seed_questions.jsonl"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_data_dir(tmp_path_factory, monkeypatch):
+    """No test reads or writes the user's real index or cache."""
+    monkeypatch.setenv("SEEDQA_DATA_DIR", str(tmp_path_factory.mktemp("data")))
+    monkeypatch.setenv("SEEDQA_CACHE_DIR", str(_session_cache(tmp_path_factory)))
+
+
+_CACHE: list[Path] = []
+
+
+def _session_cache(factory) -> Path:
+    if not _CACHE:
+        _CACHE.append(factory.mktemp("cache"))
+    return _CACHE[0]
+
+
+@pytest.fixture
+def settings(tmp_path) -> Settings:
+    """Settings for a fresh, empty index in this test's temp dir."""
+    return Settings(data_dir=tmp_path / "index")
+
+
+@pytest.fixture(scope="session")
+def seed_index(tmp_path_factory) -> Settings:
+    """Settings of an index holding the seed document, built once. Read-only for tests."""
+    from ingest import ingest_paths
+
+    settings = Settings(data_dir=tmp_path_factory.mktemp("seed-index"),
+                        cache_dir=_session_cache(tmp_path_factory))
+    report = ingest_paths([SEEDS], settings)
+    assert not report.errors, report.errors
+    return settings
+
+
+@pytest.fixture
+def seed_copy(tmp_path) -> Path:
+    """A private copy of seeds/ that a test may change."""
+    target = tmp_path / "docs"
+    shutil.copytree(SEEDS, target)
+    return target
+
+
+def seed_questions() -> list[dict]:
+    return [json.loads(line) for line in SEED_QUESTIONS.read_text().splitlines() if line.strip()]
