@@ -103,7 +103,20 @@ def ask(ctx: click.Context, question: str, as_json: bool) -> None:
             if part
         )
         click.echo(f"[{number}] {citation.title} ({where}{', ' + details if details else ''})")
-        click.echo(f"    “{' '.join(citation.text.split())}”")
+        click.echo(f"    “{_excerpt(citation.text, answer.text)}”")
+
+
+def _excerpt(passage: str, answer_text: str, width: int = 50) -> str:
+    """About `width` words of the passage, around the answer's sentence when it is there."""
+    passage = " ".join(passage.split())
+    words = passage.split()
+    if len(words) <= width:
+        return passage
+    quoted = " ".join(answer_text.replace("**", "").rsplit("[", 1)[0].strip(" …").split())
+    found = passage.find(quoted[:60]) if quoted else -1
+    first = max(0, len(passage[:found].split()) - 8) if found >= 0 else 0
+    last = min(len(words), first + width)
+    return ("… " if first else "") + " ".join(words[first:last]) + (" …" if last < len(words) else "")
 
 
 @main.command()
