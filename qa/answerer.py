@@ -40,7 +40,6 @@ class _Candidate:
     passage: int
     span: Span  # offsets within the passage text
     score: float  # lexical
-    coverage: float = 0.0  # idf-weighted share of the question found in the passage
     similarity: float | None = None  # embedding cosine of question and sentence
 
 
@@ -68,8 +67,6 @@ _DATE = re.compile(
 )
 _NAME = re.compile(r"\b[A-Z][\w'’.-]*(?:\s+(?:of\s+|de\s+|the\s+|von\s+)?[A-Z][\w'’.-]*)*")
 
-_RESCORED = 4  # sentences re-scored by embedding similarity
-_W_LEX, _W_DENSE, _W_TYPE = 0.5, 0.3, 0.5  # how the re-scoring weighs its evidence
 _WHAT_X = re.compile(r"\b(?:what|which)\s+((?:[\w'’-]+\s+){0,2}?[\w'’-]+)\s+"
                      r"(?:did|do|does|is|was|are|were|has|have|had|can|could|will|would)\b", re.I)
 
@@ -131,27 +128,34 @@ class ExtractiveAnswerer(Runnable[AnswerRequest, Answer]):
         request = input
         weights = self._weights(request)
         best = self._best_sentence(request, weights)
-        confidence = self._confidence(request, best)
+        confidence = self._confidence(request, best, weights)
         if best is None or confidence < self.abstain_threshold:
             return self._abstain(request, confidence)
         return self._answer(request, best, weights, confidence)
 
     @staticmethod
-    def _confidence(request: AnswerRequest, best: _Candidate | None) -> float:
+    def _confidence(request: AnswerRequest, best: _Candidate | None,
+                    weights: dict[str, float]) -> float:
         """How sure we are that the passage answers the question, from 0 to 1.
 
         Half lexical (how much of the question's idf-weighted content the passage
         holds) and half semantic (the embedding similarity of question and
-        passage): neither alone tells "population of Odesa" from "drones used
+        sentence): neither alone tells "population of Odesa" from "drones used
         over Odesa" in a report about Odesa that never gives its population.
+        The noun a "what X did ..." question asks for is left out of the
+        lexical half: the answer names an X ("the power grid"), not the word X.
         """
         if best is None:
             return 0.0
+        wanted = set(terms(answer_type(request.question) or ""))
+        asked = {t: w for t, w in weights.items() if t not in wanted} or weights
+        passage_terms = set(terms(request.passages[best.passage].text))
+        coverage = sum(w for t, w in asked.items() if t in passage_terms) / sum(asked.values())
         if best.similarity is not None:
             dense = best.similarity
         else:
             dense = request.passages[best.passage].dense_score or 0.0
-        return round(0.5 * best.coverage + 0.5 * max(0.0, dense), 4)
+        return round(0.5 * coverage + 0.5 * max(0.0, dense), 4)
 
     # --- scoring -------------------------------------------------------------
 
@@ -168,23 +172,14 @@ class ExtractiveAnswerer(Runnable[AnswerRequest, Answer]):
         candidates = self._lexical_candidates(request, weights)
         if not candidates:
             return None
-        candidates.sort(key=lambda c: -c.score)
+        best = max(candidates, key=lambda c: c.score)
         if request.embed is None or request.query_vector is None:
-            return candidates[0]
-        # Embedding similarity settles what word overlap cannot ("infrastructure" vs
-        # "power grid"); only the few best sentences are worth the time to embed.
-        top = candidates[:_RESCORED]
-        texts = [request.passages[c.passage].text[c.span[0] : c.span[1]] for c in top]
-        wanted = answer_type(request.question)
-        vectors = request.embed(texts + ([wanted] if wanted else []))
-        similarities = vectors[: len(top)] @ np.asarray(request.query_vector)
-        # "What infrastructure ...": the answer names some infrastructure, so a
-        # sentence close to that word is likelier to hold it.
-        fits = vectors[: len(top)] @ vectors[-1] if wanted else np.zeros(len(top))
-        rescored = [replace(c, similarity=float(sim)) for c, sim in zip(top, similarities)]
-        return max(zip(rescored, fits),
-                   key=lambda pair: _W_LEX * pair[0].score + _W_DENSE * pair[0].similarity
-                   + _W_TYPE * float(pair[1]))[0]
+            return best
+        # Embedding the best sentence feeds the confidence. Re-ranking sentences by it
+        # was measured too (benchmarks/calibrate_answerer.py): no better than word overlap.
+        sentence = request.passages[best.passage].text[best.span[0] : best.span[1]]
+        similarity = float(request.embed([sentence])[0] @ np.asarray(request.query_vector))
+        return replace(best, similarity=similarity)
 
     def _lexical_candidates(self, request: AnswerRequest,
                             weights: dict[str, float]) -> list[_Candidate]:
@@ -210,7 +205,7 @@ class ExtractiveAnswerer(Runnable[AnswerRequest, Answer]):
                 score = 0.5 * match + 0.3 * phrase + 0.2 * passage_match + 0.08 / (rank + 1)
                 if kind and self._typed_spans(kind, sentence, question_words):
                     score += 0.1
-                candidates.append(_Candidate(rank, span, score, passage_match))
+                candidates.append(_Candidate(rank, span, score))
         return candidates
 
     @staticmethod

@@ -6,13 +6,16 @@ A thin shell over `qa.evaluation` (asking and scoring) and `qa.report`
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import sys
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 
 import click
 
+from seedqa import __version__
 from seedqa.errors import SeedqaError
 from seedqa.settings import Settings
 
@@ -52,6 +55,18 @@ def _floor_options(function):
     return function
 
 
+def _settings(context: click.Context) -> Settings:
+    """Settings from SEEDQA_* variables and the options of `seedqa` itself (say --data-dir)."""
+    parent = context.find_root().obj
+    overrides = {}
+    if isinstance(parent, dict):
+        overrides = {key: value for key, value in parent.items() if value is not None}
+    try:
+        return Settings(**overrides)
+    except ValueError as error:  # pydantic's ValidationError is a ValueError
+        raise click.ClickException(f"bad setting: {error}") from error
+
+
 def _fresh_index(out: Path) -> Path:
     """OUT/index, emptied: refuses to delete a folder that is not a Chroma index."""
     index = out / "index"
@@ -62,6 +77,44 @@ def _fresh_index(out: Path) -> Path:
             )
         shutil.rmtree(index)
     return index
+
+
+def _ingest(assistant, docs: Path, progress: bool):
+    """Ingest `docs` with a progress bar; the `IngestStats`, warning about files left out."""
+    from tqdm import tqdm
+
+    from qa.evaluation import IngestStats
+
+    with tqdm(desc="ingest", unit="file", disable=not progress, file=sys.stderr) as bar:
+
+        def update(done: int, total: int, message: str) -> None:
+            bar.total = total
+            bar.update(done - bar.n)
+
+        stats = IngestStats.from_report(assistant.add_documents([docs], progress=update))
+    for error in stats.errors:
+        click.echo(f"warning: not ingested: {error}", err=True)
+    if stats.chunks == 0:
+        raise click.ClickException(f"No text could be ingested from {docs}.")
+    return stats
+
+
+@contextlib.contextmanager
+def _question_bar(total: int, progress: bool) -> Iterator[Callable]:
+    """A progress bar over the questions, showing how many were right so far."""
+    from tqdm import tqdm
+
+    right = 0
+    with tqdm(total=total, desc="questions", unit="q", disable=not progress,
+              file=sys.stderr) as bar:
+
+        def on_record(record) -> None:
+            nonlocal right
+            right += record.correct
+            bar.set_postfix(right=f"{right}/{bar.n + 1}", refresh=False)
+            bar.update()
+
+        yield on_record
 
 
 @click.command("eval")
@@ -104,47 +157,21 @@ def eval_command(
     Exits with status 1 when a --min-*/--max-* floor is not met. The format
     and every metric are described in docs/eval-format.md.
     """
-    from tqdm import tqdm
-
     from qa import Assistant
-    from qa.evaluation import Floor, IngestStats, evaluate, load_questions, machine_info
+    from qa.evaluation import Floor, evaluate, load_questions, machine_info
     from qa.report import summary_table, write_report
-    import seedqa
 
     context = click.get_current_context()
-    settings = context.find_object(Settings) or Settings()
+    settings = _settings(context)
     try:
         questions = load_questions(questions_file)[:limit]
-        ingest = None
         if docs is not None:
-            index = _fresh_index(out)
-            settings = settings.model_copy(update={"data_dir": index, "chroma_url": None})
+            settings = settings.model_copy(update={"data_dir": _fresh_index(out),
+                                                   "chroma_url": None})
         assistant = Assistant(settings)
-        if docs is not None:
-            with tqdm(desc="ingest", unit="file", disable=not progress, file=sys.stderr) as bar:
-
-                def ingest_progress(done: int, total: int, message: str) -> None:
-                    bar.total = total
-                    bar.update(done - bar.n)
-
-                report = assistant.add_documents([docs], progress=ingest_progress)
-            ingest = IngestStats.from_report(report)
-            for error in ingest.errors:
-                click.echo(f"warning: not ingested: {error}", err=True)
-            if ingest.chunks == 0:
-                raise click.ClickException(f"No text could be ingested from {docs}.")
-
-        with tqdm(total=len(questions), desc="questions", unit="q",
-                  disable=not progress, file=sys.stderr) as bar:
-            right = 0
-
-            def question_progress(record) -> None:
-                nonlocal right
-                right += record.correct
-                bar.set_postfix(right=f"{right}/{bar.n + 1}", refresh=False)
-                bar.update()
-
-            result = evaluate(assistant, questions, k=k, progress=question_progress)
+        ingest = _ingest(assistant, docs, progress) if docs is not None else None
+        with _question_bar(len(questions), progress) as on_record:
+            result = evaluate(assistant, questions, k=k, progress=on_record)
     except SeedqaError as error:
         raise click.ClickException(str(error)) from error
 
@@ -152,7 +179,7 @@ def eval_command(
         result,
         ingest=ingest,
         info={
-            "seedqa_version": seedqa.__version__,
+            "seedqa_version": __version__,
             "questions_file": str(questions_file),
             "docs": str(docs) if docs else None,
             "index": str(settings.chroma_url or settings.data_dir),

@@ -390,16 +390,17 @@ def test_eval_command_writes_every_file(seed_eval):
 
 def test_eval_command_fails_below_a_floor(seed_eval, tmp_path):
     """A floor no run can meet fails with a line naming it; the report is still written."""
-    from seedqa.eval_command import eval_command
+    from seedqa.cli import main
 
     _, out = seed_eval
-    args = [str(SEED_QUESTIONS), "--out", str(tmp_path / "again"), "--no-progress",
+    args = ["--data-dir", str(out / "index"),  # the index the first run built
+            "eval", str(SEED_QUESTIONS), "--out", str(tmp_path / "again"), "--no-progress",
             "--limit", "3", "--max-p95-seconds", "0"]
-    env = {"SEEDQA_DATA_DIR": str(out / "index")}  # the index the first run built
-    result = CliRunner().invoke(eval_command, args, env=env)
+    result = CliRunner().invoke(main, args)
     assert result.exit_code == 1, result.output
     assert "floor failed: seconds_p95 = " in result.output
     assert "is above --max-p95-seconds 0" in result.output
-    assert json.loads((tmp_path / "again" / "results.json").read_text())["docs"] is None
-    assert json.loads((tmp_path / "again" / "results.json").read_text())["metrics"][
-        "questions"] == 3
+    summary = json.loads((tmp_path / "again" / "results.json").read_text())
+    assert summary["docs"] is None and summary["metrics"]["questions"] == 3
+    assert summary["index"] == str(out / "index")
+    assert summary["floors"][0]["verdict"] == "failed"

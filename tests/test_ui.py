@@ -10,6 +10,8 @@ import ast
 import html
 import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -18,33 +20,26 @@ import ui
 from qa import Answer, Assistant, Citation
 from seedqa.settings import Settings
 from ui import render
+from tests.documents import write_formats
 from ui.app import ChatSession, ChatUI, _streamed
 
 import gradio as gr  # isort: skip  (after seedqa, which ui imports first)
 
 ROOT = Path(__file__).resolve().parents[1]
-SEEDS = ROOT / "seeds"
 QUESTION = "How many drones did Russia fire at Ukraine overnight?"
 FOLLOW_UP = "How many of them got through air defences?"
 
 
-def _settings(base: Path, **overrides) -> Settings:
-    return Settings(data_dir=base / "index", cache_dir=base.parent / "cache", **overrides)
-
-
 @pytest.fixture(scope="module")
-def seeded(tmp_path_factory) -> ChatUI:
-    """The UI over an index holding the seed report; tests here only read it."""
-    settings = _settings(tmp_path_factory.mktemp("seeded"))
-    assistant = Assistant(settings)
-    assistant.add_documents([SEEDS])
-    return ChatUI(assistant, settings)
+def seeded(seed_index: Settings) -> ChatUI:
+    """The UI over the session's seed index (conftest); tests here only read it."""
+    return ChatUI(Assistant(seed_index), seed_index)
 
 
 @pytest.fixture
 def fresh(tmp_path) -> ChatUI:
-    """The UI over an empty index of its own, for tests that write."""
-    settings = _settings(tmp_path, max_file_mb=0.01)
+    """The UI over an empty index of its own (a 10 kB upload limit), for tests that write."""
+    settings = Settings(data_dir=tmp_path / "index", max_file_mb=0.01)
     return ChatUI(Assistant(settings), settings)
 
 
@@ -68,6 +63,26 @@ def test_public_surface_is_build_app_and_serve():
     assert os.environ["GRADIO_ANALYTICS_ENABLED"] == "False"
 
 
+def test_importing_ui_loads_no_model_and_starts_nothing():
+    """In a fresh interpreter: analytics are off before gradio loads; no model, no Chroma, no server."""
+    code = (
+        "import builtins, os, sys, threading\n"
+        "seen = {}\n"
+        "real_import = builtins.__import__\n"
+        "def spy(name, *args, **kwargs):\n"
+        "    if name == 'gradio' and 'gradio' not in seen:\n"
+        "        seen['gradio'] = os.environ.get('GRADIO_ANALYTICS_ENABLED')\n"
+        "    return real_import(name, *args, **kwargs)\n"
+        "builtins.__import__ = spy\n"
+        "import ui\n"
+        "heavy = [m for m in ('torch', 'sentence_transformers', 'chromadb') if m in sys.modules]\n"
+        "print(seen.get('gradio'), heavy, threading.active_count())\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["False", "[]", "1"]
+
+
 def test_build_app_builds_a_queued_blocks_without_launching(seeded):
     demo = ui.build_app(seeded.assistant, seeded.settings)
     assert isinstance(demo, gr.Blocks)
@@ -80,7 +95,8 @@ def test_ui_only_calls_qa():
     forbidden = {"chromadb", "sentence_transformers", "torch", "transformers", "seedqa.store", "ingest"}
     for module in (ROOT / "ui").glob("*.py"):
         tree = ast.parse(module.read_text())
-        names = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+        names = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import)
+                 for alias in node.names}
         names |= {node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
         assert not {name for name in names if name.split(".")[0] in forbidden or name in forbidden}, module
 
@@ -222,6 +238,17 @@ def test_uploaded_document_is_listed_and_answerable_at_once(fresh, tmp_path):
     assert "Morag Lindqvist" in _visible_text(messages[-1]["content"])
 
 
+def test_every_supported_format_uploads_and_pdf_citations_name_their_page(fresh, tmp_path):
+    files = write_formats(tmp_path / "incoming")
+    status, documents, *_ = fresh.upload([str(path) for path in files.values()])
+    assert _visible_text(status).count(": added") == 4
+    assert {"Harbour Report", "Lighthouse Notes", "Bakery Ledger"} <= set(
+        record.title for record in fresh.assistant.documents())
+    _, messages, _ = _ask(fresh, "When was the cider press bought?")
+    shown = _visible_text(messages[-1]["content"])
+    assert "1998" in shown and "page 1" in shown  # the page the cited passage starts on
+
+
 def test_bad_uploads_are_reported_and_nothing_breaks(fresh, tmp_path):
     big = tmp_path / "big.txt"
     big.write_text("word " * 5000)  # 25 kB, over the 0.01 MB limit of this index
@@ -257,13 +284,15 @@ def test_remove_document_forgets_it_and_its_upload(fresh, tmp_path):
 
 # --- rendering untrusted text ------------------------------------------------------------
 
-EVIL = '<script>window.__pwned=1</script><img src=x onerror="window.__pwned=2"> **x** [2](http://e.x) $$a$$ {{v}}'
+EVIL = ('<script>window.__pwned=1</script><img src=x onerror="window.__pwned=2"> '
+        "**x** [2](http://e.x) $$a$$ {{v}}")
 
 
 def _evil_answer(abstained: bool = False) -> Answer:
     citation = Citation(source="/docs/<b>.txt", title=EVIL, text=EVIL + "\nsecond line", start=0,
                         end=len(EVIL) + 12, score=1.0, date="2026-01-01", page=3)
-    return Answer(question="q", text=f"Here: **{EVIL}** [1] [9]", citations=(citation,), abstained=abstained)
+    return Answer(question="q", text=f"Here: **{EVIL}** [1] [9]", citations=(citation,),
+                  abstained=abstained)
 
 
 @pytest.mark.parametrize("abstained", [False, True])
@@ -291,6 +320,15 @@ def test_answer_markers_become_buttons_only_for_real_citations():
     assert "<strong>" in markup  # the answer span
     streaming = render.answer_message(_evil_answer(), 4, final=False)
     assert "seedqa-cite" not in streaming and "seedqa-streaming" in streaming
+
+
+def test_passage_is_found_again_when_its_document_moved_it():
+    citation = Citation(source="s", title="t", text="the cited words", start=4, end=19, score=1.0)
+    moved = render.passage_in_context(citation, 1, "Some new text first. Then the cited words follow.")
+    assert '<mark class="seedqa-highlight">the cited words</mark>' in moved
+    assert "Then" in _visible_text(moved)
+    gone = render.passage_in_context(citation, 1, "Nothing of it is left.")
+    assert '<mark class="seedqa-highlight">the cited words</mark>' in gone
 
 
 class _Record:

@@ -9,8 +9,6 @@ Selenium gets the driver path explicitly, so Selenium Manager never downloads.
 from __future__ import annotations
 
 import json
-import socket
-import tempfile
 import time
 from pathlib import Path
 
@@ -18,6 +16,7 @@ import pytest
 
 from qa import Assistant
 from seedqa.settings import Settings
+from tests.documents import minimal_pdf
 from ui.app import build_app, launch
 
 webdriver = pytest.importorskip("selenium.webdriver")
@@ -44,18 +43,13 @@ UNTRUSTED = (
 )
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def app_url(tmp_path_factory) -> str:
     if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
         pytest.skip("no headless Chromium: run scripts/install_browser.sh (as root)")
     base = tmp_path_factory.mktemp("browser-app")
-    settings = Settings(data_dir=base / "index", cache_dir=base / "cache", port=_free_port())
+    settings = Settings(data_dir=base / "index", cache_dir=base / "cache", port=0,  # any free port
+                        max_file_mb=0.05)
     assistant = Assistant(settings)
     assistant.add_documents([ROOT / "seeds"])
     demo = build_app(assistant, settings)
@@ -64,21 +58,22 @@ def app_url(tmp_path_factory) -> str:
     demo.close()
 
 
-def _chromium() -> webdriver.Chrome:
+def _chromium(profile: Path) -> webdriver.Chrome:
+    """Headless Chromium with a fresh profile in `profile`; nothing in the background reaches out."""
     options = webdriver.ChromeOptions()
     options.binary_location = str(CHROMIUM)
     for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
                  "--disable-dev-shm-usage", "--window-size=1400,1000",
-                 f"--user-data-dir={tempfile.mkdtemp(prefix='seedqa-chromium-')}"):
+                 f"--user-data-dir={profile}"):
         options.add_argument(flag)
     options.set_capability("goog:loggingPrefs", {"performance": "ALL", "browser": "ALL"})
     return webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
 
 
 @pytest.fixture(scope="module")
-def browser(app_url):
-    driver = _chromium()
+def browser(app_url, tmp_path_factory):
+    driver = _chromium(tmp_path_factory.mktemp("chromium-profile"))
     yield driver
     driver.quit()
 
@@ -114,14 +109,19 @@ class ChatPage:
 
     def show_citation(self, turn: int, n: int) -> str:
         """Click citation `n` of answer `turn` in the chat; returns the highlighted passage."""
+        shown = self.find("#seedqa-passage").get_attribute("innerHTML")
         self.find(f"#seedqa-chat button.seedqa-cite.seedqa-turn-{turn}.seedqa-n-{n}").click()
-        self.wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#seedqa-passage mark.seedqa-highlight"))
-        return self.text("#seedqa-passage mark.seedqa-highlight")
+        mark = "#seedqa-passage mark.seedqa-highlight"
+        self.wait.until(lambda d: d.find_element(By.CSS_SELECTOR, "#seedqa-passage").get_attribute(
+            "innerHTML") != shown and d.find_elements(By.CSS_SELECTOR, mark))
+        return self.text(mark)
 
-    def upload(self, path: Path) -> str:
-        self.find("#seedqa-upload input[type=file]").send_keys(str(path))
+    def upload(self, *paths: Path) -> str:
+        """Upload files; returns the status once every one of them is reported."""
+        self.find("#seedqa-upload input[type=file]").send_keys("\n".join(str(p) for p in paths))
         notices = "#seedqa-status .seedqa-notice"
-        self.wait.until(lambda d: any(path.name in e.text for e in d.find_elements(By.CSS_SELECTOR, notices)))
+        self.wait.until(lambda d: all(
+            any(p.name in e.text for e in d.find_elements(By.CSS_SELECTOR, notices)) for p in paths))
         return " ".join(e.text for e in self.driver.find_elements(By.CSS_SELECTOR, notices))
 
     def pwned(self):
@@ -168,16 +168,29 @@ def test_example_question_asks_itself(browser, app_url):
     assert page.text("#seedqa-chat .seedqa-question") == question
 
 
-def test_uploaded_document_is_answerable_at_once(browser, app_url, tmp_path):
+def test_uploaded_documents_are_answerable_at_once(browser, app_url, tmp_path):
     document = tmp_path / "lighthouse-log.md"
     document.write_text("# Lighthouse log\n\nThe keeper of Skerry Point lighthouse is Morag Lindqvist. "
                         "The lamp was relit on 3 March 2025 after the storm.\n")
+    pdf = tmp_path / "orchard.pdf"
+    pdf.write_bytes(minimal_pdf(["The orchard has 120 apple trees.", "The cider press was bought in 1998."]))
     page = ChatPage(browser, app_url)
-    status = page.upload(document)
-    assert "lighthouse-log.md: added" in status
+    status = page.upload(document, pdf)
+    assert "lighthouse-log.md: added" in status and "orchard.pdf: added" in status
     assert "Lighthouse log" in page.text("#seedqa-documents")
-    answer = page.ask("Who is the keeper of Skerry Point lighthouse?")
-    assert "Morag Lindqvist" in answer
+    assert "Morag Lindqvist" in page.ask("Who is the keeper of Skerry Point lighthouse?")
+    answer = page.ask("When was the cider press bought?")
+    assert "1998" in answer and "page 1" in answer  # the page the cited passage starts on
+
+
+def test_too_large_upload_is_refused_with_a_message(browser, app_url, tmp_path):
+    document = tmp_path / "huge.txt"
+    document.write_text("word " * 20_000)  # 100 kB, over this app's 50 kB limit
+    page = ChatPage(browser, app_url)
+    page.find("#seedqa-upload input[type=file]").send_keys(str(document))
+    page.wait.until(lambda d: "huge.txt" in d.find_element(By.TAG_NAME, "body").text)
+    assert "exceed the maximum allowed size" in page.text("body")
+    assert "huge" not in page.text("#seedqa-documents")
 
 
 def test_untrusted_document_shows_as_text_and_never_runs(browser, app_url, tmp_path):
@@ -200,8 +213,8 @@ def test_untrusted_document_shows_as_text_and_never_runs(browser, app_url, tmp_p
     assert injected == 0
 
 
-def test_two_sessions_keep_separate_conversations(browser, app_url):
-    other = _chromium()
+def test_two_sessions_keep_separate_conversations(browser, app_url, tmp_path):
+    other = _chromium(tmp_path / "second-profile")
     try:
         first, second = ChatPage(browser, app_url), ChatPage(other, app_url)
         # Both questions in flight at once, one per session.
@@ -224,6 +237,7 @@ def test_two_sessions_keep_separate_conversations(browser, app_url):
 def test_the_page_talks_only_to_the_app(browser, app_url):
     """No analytics, fonts or CDNs: every request the page makes goes to the app itself."""
     browser.get_log("performance")  # drop what earlier tests logged
+    browser.get_log("browser")
     page = ChatPage(browser, app_url)
     page.ask(QUESTION)
     time.sleep(0.5)
@@ -237,3 +251,5 @@ def test_the_page_talks_only_to_the_app(browser, app_url):
     outside = sorted(u for u in urls if u.startswith(("http", "ws")) and not u.startswith(
         (app_url, app_url.replace("http", "ws"))))
     assert outside == []
+    errors = [entry["message"] for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
+    assert errors == []  # and no script errors (our js_on_load code included)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import shutil
+import socket
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -187,8 +188,8 @@ class ChatUI:
     def refresh(self) -> tuple[str, Any, str]:
         """The documents table, the remove menu and the example questions, from the index."""
         records = self.assistant.documents()
-        choices = [(f"{record.title or Path(record.source).name} ({Path(record.source).name})", record.source)
-                   for record in records]
+        choices = [(f"{record.title or Path(record.source).name} ({Path(record.source).name})",
+                    record.source) for record in records]
         return (
             render.documents_table(records),
             gr.update(choices=choices, value=None),
@@ -207,7 +208,8 @@ class ChatUI:
         for path in paths:
             name = Path(path.name).name
             if path.suffix.lower() not in UPLOAD_TYPES:
-                lines.append(("error", f"{name}: seedqa reads {', '.join(UPLOAD_TYPES)} files, not '{path.suffix}'."))
+                lines.append(("error", f"{name}: seedqa reads {', '.join(UPLOAD_TYPES)} files, "
+                                       f"not '{path.suffix}'."))
                 continue
             size = path.stat().st_size
             if size > limit:
@@ -230,11 +232,13 @@ class ChatUI:
                     lines.append(("error", result.message or f"{name}: {result.status}"))
                     Path(result.source).unlink(missing_ok=True)
                 else:
-                    lines.append(("ok", f"{name}: {result.status}, {result.chunks} chunks. Ask about it now."))
+                    lines.append(("ok", f"{name}: {result.status}, {result.chunks} chunks. "
+                                        "Ask about it now."))
         failures = [text for kind, text in lines if kind == "error"]
         if failures:
             gr.Warning("Some files were not added: " + " ".join(failures))
-        status = "".join(render.notice(text, "error" if kind == "error" else "info") for kind, text in lines)
+        status = "".join(render.notice(text, "error" if kind == "error" else "info")
+                         for kind, text in lines)
         return (status, *self.refresh(), None)
 
     def remove(self, source: str | None) -> tuple[Any, ...]:
@@ -272,7 +276,8 @@ class ChatUI:
                             show_label=False, placeholder="Ask a question…", elem_id="seedqa-question",
                             scale=6, max_lines=4, autofocus=True,
                         )
-                        ask = gr.Button("Ask", variant="primary", elem_id="seedqa-ask", scale=1, min_width=80)
+                        ask = gr.Button("Ask", variant="primary", elem_id="seedqa-ask", scale=1,
+                                        min_width=80)
                         clear = gr.Button("New chat", elem_id="seedqa-new-chat", scale=1, min_width=80)
                     examples = gr.HTML(elem_id="seedqa-examples", js_on_load=EXAMPLES_JS)
                 with gr.Column(scale=2):
@@ -320,10 +325,15 @@ def build_app(assistant: Assistant, settings: Settings | None = None) -> gr.Bloc
 
 def launch(demo: gr.Blocks, settings: Settings, *, host: str | None = None, port: int | None = None,
            share: bool = False, block: bool = True) -> str:
-    """Start `demo`'s server (offline, no share link unless asked); returns the local URL."""
+    """Start `demo`'s server (offline, no share link unless asked); returns the local URL.
+
+    Port 0 means any free port. With `block`, serves until Ctrl+C.
+    """
+    host = host or settings.host
+    port = port if port is not None else settings.port
     _, url, share_url = demo.launch(
-        server_name=host or settings.host,
-        server_port=port if port is not None else settings.port,
+        server_name=host,
+        server_port=port or _free_port(host),
         share=share,
         prevent_thread_lock=True,
         quiet=True,
@@ -344,6 +354,12 @@ def launch(demo: gr.Blocks, settings: Settings, *, host: str | None = None, port
         print("Press Ctrl+C to stop.", flush=True)
         demo.block_thread()
     return url
+
+
+def _free_port(host: str) -> int:
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.bind((host, 0))
+        return probe.getsockname()[1]
 
 
 def serve(assistant: Assistant, settings: Settings, *, host: str | None = None, port: int | None = None,

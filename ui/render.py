@@ -58,7 +58,7 @@ def _clip(text: str, limit: int) -> str:
 
 
 def _meta(citation: Citation) -> str:
-    """"2026-01-27 · page 3", whichever of the two the citation has."""
+    """The date and page, such as `2026-01-27 · page 3`, whichever the citation has."""
     parts = []
     if citation.date:
         parts.append(_text(citation.date))
@@ -102,7 +102,8 @@ def _emphasised(text: str, focus: str | None) -> str:
     if not found:
         return _text(text)
     at, end = found
-    return f'{_text(text[:at])}<strong class="seedqa-focus">{_text(text[at:end])}</strong>{_text(text[end:])}'
+    focus_html = f'<strong class="seedqa-focus">{_text(text[at:end])}</strong>'
+    return _text(text[:at]) + focus_html + _text(text[end:])
 
 
 def cite_button(turn: int, n: int, label: str | None = None) -> str:
@@ -176,7 +177,8 @@ def answer_message(answer: Answer, turn: int, *, final: bool = True) -> str:
 
 
 def pending_message() -> str:
-    return '<div class="seedqa-answer seedqa-streaming"><div class="seedqa-answer-text">Searching the documents…</div></div>'
+    return ('<div class="seedqa-answer seedqa-streaming">'
+            '<div class="seedqa-answer-text">Searching the documents…</div></div>')
 
 
 def error_message(message: str) -> str:
@@ -196,9 +198,12 @@ def passage_in_context(citation: Citation, n: int, document: str, focus: str | N
 
     `focus` (the answer's sentence) is set in bold inside the highlight when it is there.
     """
-    start, end = max(0, citation.start), min(len(document), citation.end)
-    if end <= start:  # offsets do not fit this text: show the passage on its own
-        document, start, end = citation.text, 0, len(citation.text)
+    start, end = citation.start, citation.end
+    if document[start:end] != citation.text:  # the document changed since the answer
+        found = document.find(citation.text)
+        if found == -1:
+            document, found = citation.text, 0
+        start, end = found, found + len(citation.text)
     begin = max(0, start - CONTEXT_CHARS)
     if begin > 0:
         space = document.find(" ", begin, start)
@@ -213,7 +218,8 @@ def passage_in_context(citation: Citation, n: int, document: str, focus: str | N
         f'<div class="seedqa-passage-head"><span class="seedqa-cite-label">[{int(n)}]</span> '
         f'<span class="seedqa-source-title">{_text(citation.title or citation.source)}</span>'
         + (f' <span class="seedqa-source-meta">{meta}</span>' if meta else "")
-        + f'<div class="seedqa-source-path">{_text(citation.source)} · characters {start}–{end}</div></div>'
+        + f'<div class="seedqa-source-path">{_text(citation.source)} · characters {start}–{end}</div>'
+        + "</div>"
         '<div class="seedqa-context">'
         + ("… " if begin > 0 else "")
         + _text(document[begin:start])
@@ -240,7 +246,8 @@ def documents_table(records: Sequence) -> str:
         return notice("No documents yet. Upload a file below to start.", "warning")
     rows = "".join(
         "<tr>"
-        f'<td class="seedqa-doc-title" title="{_attr(record.source)}">{_text(record.title or record.source)}</td>'
+        f'<td class="seedqa-doc-title" title="{_attr(record.source)}">'
+        f"{_text(record.title or record.source)}</td>"
         f"<td>{_text(record.date or '–')}</td>"
         f'<td class="seedqa-doc-chunks">{int(record.chunks)}</td>'
         "</tr>"
