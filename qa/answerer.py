@@ -12,9 +12,8 @@ answerer can take its place in the same chain.
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from langchain_core.runnables import Runnable, RunnableConfig
@@ -30,7 +29,7 @@ class AnswerRequest:
     passages: tuple[Citation, ...]
     idf: Callable[[str], float]
     earlier: tuple[str, ...] = ()  # earlier questions this one refers back to
-    # With both, the best few sentences are re-scored by embedding similarity.
+    # With both, the chosen sentence's similarity to the question feeds the confidence.
     query_vector: np.ndarray | None = field(default=None, compare=False)
     embed: Callable[[list[str]], np.ndarray] | None = field(default=None, compare=False)
 
@@ -290,6 +289,6 @@ class ExtractiveAnswerer(Runnable[AnswerRequest, Answer]):
         )
 
 
-def earlier_questions(question: str, previous: Sequence[str], follow_up: bool) -> tuple[str, ...]:
+def earlier_questions(previous: Sequence[str], follow_up: bool) -> tuple[str, ...]:
     """Which earlier questions this one leans on: the last one, when it is a follow-up."""
     return (previous[-1],) if follow_up and previous else ()

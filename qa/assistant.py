@@ -57,7 +57,7 @@ class Assistant:
             question=question,
             passages=tuple(passages),
             idf=self.retriever.corpus().lexical.idf,
-            earlier=earlier_questions(question, previous_questions(history), follow_up),
+            earlier=earlier_questions(previous_questions(history), follow_up),
             query_vector=query_vector,
             embed=self.index.embed,
         )
