@@ -147,24 +147,33 @@ def measure(system, files: Sequence[Path], questions: Sequence[Question], k: int
     chunks = system.ingest(files)
     ingest_seconds = time.perf_counter() - begin
     answer_ranks, passage_ranks, seconds = [], [], []
+    max_chars = 0  # of any passage returned: the budget both systems are held to is 1,000
     for question in tqdm(questions, desc=system.name, unit="q", disable=not progress,
                          file=sys.stderr):
         tick = time.perf_counter()
         hits = system.search(question.question, k)
         seconds.append(time.perf_counter() - tick)
+        max_chars = max([max_chars, *(len(text) for text, _ in hits)])
         answer_ranks.append(answer_rank([text for text, _ in hits], question.answers))
         passage_ranks.append(
             first_hit_rank(is_correct_passage(question, text, source) for text, source in hits)
         )
-    ks = sorted({1, 5, 10, k} & set(range(1, k + 1)))
+    ks = list(range(1, k + 1))  # every cut-off, for the recall@k curve in BENCHMARKS.md
+    answer = retrieval_metrics(answer_ranks, ks)
     passage = retrieval_metrics(passage_ranks, ks)
     return {
         "config": system.config(),
         "chunks": chunks,
+        "max_chunk_chars": max_chars,
         "ingest_seconds": ingest_seconds,
         "chunks_per_second": chunks / ingest_seconds if ingest_seconds else None,
-        "metrics": retrieval_metrics(answer_ranks, ks),
+        "metrics": answer,
         "passage_metrics": {f"passage_{key}": value for key, value in passage.items()},
+        "recall_at_k": {
+            "k": ks,
+            "answer": [answer[f"recall@{n}"] for n in ks],
+            "passage": [passage[f"recall@{n}"] for n in ks],
+        },
         "query_seconds": latency_stats(seconds),
     }
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import re
+import stat
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
@@ -31,19 +32,23 @@ class LoadedDocument:
 
 
 def load(path: Path, max_bytes: int) -> LoadedDocument:
+    info = path.stat()  # follows links: a link loop raises OSError (ELOOP) here
+    if not stat.S_ISREG(info.st_mode):
+        # Reading a pipe or a device would block or never end.
+        raise IngestError(f"{path.name}: not a regular file (a pipe, socket or device); "
+                          "seedqa reads ordinary files")
     kind = SUPPORTED.get(path.suffix.lower())
     if kind is None:
         raise UnsupportedFileError(
             f"{path.name}: unsupported file type '{path.suffix or '(none)'}'; "
             f"seedqa reads {', '.join(sorted(set(SUPPORTED)))}"
         )
-    size = path.stat().st_size
-    if size > max_bytes:
-        raise IngestError(
-            f"{path.name}: {size / 1e6:.1f} MB is over the {max_bytes / 1e6:.0f} MB limit; "
-            "raise SEEDQA_MAX_FILE_MB to ingest it"
-        )
-    data = path.read_bytes()
+    if info.st_size > max_bytes:
+        raise _too_large(path, info.st_size, max_bytes)
+    with path.open("rb") as file:
+        data = file.read(max_bytes + 1)  # the file may have grown since `stat`
+    if len(data) > max_bytes:
+        raise _too_large(path, len(data), max_bytes)
     if kind == "pdf":
         document = _load_pdf(path, data)
     else:
@@ -53,6 +58,13 @@ def load(path: Path, max_bytes: int) -> LoadedDocument:
     if not document.text.strip():
         raise IngestError(f"{path.name}: no text in this file (it is empty or only markup)")
     return document
+
+
+def _too_large(path: Path, size: int, max_bytes: int) -> IngestError:
+    return IngestError(
+        f"{path.name}: {size / 1e6:.1f} MB is over the {max_bytes / 1e6:g} MB limit; "
+        "raise SEEDQA_MAX_FILE_MB to ingest it"
+    )
 
 
 # --- decoding -----------------------------------------------------------------
@@ -66,11 +78,31 @@ def _decode(path: Path, data: bytes) -> tuple[str, str | None]:
         if data.startswith(bom):
             return _clean(data.decode(encoding, errors="strict")), None
     if b"\x00" in data[:8192]:
+        utf16 = _utf16_without_bom(data)
+        if utf16 is not None:
+            return _clean(utf16), "decoded as UTF-16 without a byte-order mark"
         raise IngestError(f"{path.name}: this looks like a binary file, not text")
     try:
         return _clean(data.decode("utf-8")), None
     except UnicodeDecodeError as error:
         return _decode_legacy(path, data, error)
+
+
+def _utf16_without_bom(data: bytes) -> str | None:
+    """Text saved as UTF-16 without a BOM has a zero byte in every other place (for
+    Latin script); decode it when it does, else None (a binary file)."""
+    sample = data[:8192]
+    if len(sample) < 8 or len(data) % 2:
+        return None
+    for encoding, zeros in (("utf-16-le", sample[1::2]), ("utf-16-be", sample[0::2])):
+        if zeros.count(0) >= 0.9 * len(zeros):
+            try:
+                text = data.decode(encoding)
+            except UnicodeDecodeError:
+                return None
+            printable = sum(ch.isprintable() or ch in "\n\r\t" for ch in text[:4096])
+            return text if printable >= 0.95 * min(len(text), 4096) else None
+    return None
 
 
 def _decode_legacy(path: Path, data: bytes, error: UnicodeDecodeError) -> tuple[str, str]:
@@ -94,7 +126,8 @@ def _decode_legacy(path: Path, data: bytes, error: UnicodeDecodeError) -> tuple[
 
 def _clean(text: str) -> str:
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
-    return "".join(ch for ch in text if ch in "\n\t" or ch >= " " or ch == "\u00a0")
+    # Control characters (C0, DEL and C1) are not text; tabs and newlines are.
+    return "".join(ch for ch in text if ch in "\n\t" or not (ch < " " or "\x7f" <= ch <= "\x9f"))
 
 
 # --- dates and titles -----------------------------------------------------------
@@ -178,6 +211,8 @@ def _markdown_to_text(raw: str) -> str:
     text = re.sub(r"(\*\*|__)(.+?)\1", r"\2", text)  # bold
     text = re.sub(r"(?<![\w*])[*_](?!\s)(.+?)(?<!\s)[*_](?![\w*])", r"\1", text)  # italics
     text = re.sub(r"`([^`]+)`", r"\1", text)
+    # Embedded HTML: script and style blocks go whole (their code is not text), other tags go.
+    text = re.sub(r"<(script|style)\b.*?</\1\s*>", "", text, flags=re.DOTALL | re.IGNORECASE)
     text = re.sub(r"<[^>\n]+>", "", text)  # inline HTML tags
     return text
 

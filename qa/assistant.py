@@ -1,14 +1,15 @@
 """`Assistant`: the chain from question to cited answer over one index.
 
-retrieve (HybridRetriever) → answer (ExtractiveAnswerer, a Runnable). Also the
-one door through which the UI lists, adds and removes documents, so that the
-UI never touches the store.
+retrieve (HybridRetriever) → answer (ExtractiveAnswerer, a Runnable; or, with an
+LLM backend chosen, qa.generative.GenerativeAnswerer). Also the one door through
+which the UI lists, adds and removes documents, so that the UI never touches the store.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from qa.answerer import AnswerRequest, ExtractiveAnswerer, earlier_questions
@@ -35,6 +36,8 @@ class Assistant:
                                            self.settings.abstain_threshold)
         self._write_lock = threading.Lock()
         self._ingest = None
+        self._generative: dict[str, object] = {}  # backend -> GenerativeAnswerer, built on first use
+        self._llm_lock = threading.Lock()
 
     # --- questions ------------------------------------------------------------
 
@@ -45,31 +48,71 @@ class Assistant:
         self._require_documents()
         return self.retriever.rank(search_query(question, history), k or self.settings.top_k)
 
-    def answer(self, question: str, history: list[dict] | None = None) -> Answer:
-        """A short answer with `[n]` markers citing the passages it comes from."""
-        question = self._check(question)
-        self._require_documents()
-        follow_up = is_follow_up(question)
-        query = search_query(question, history)
-        query_vector = self.index.embed([query])[0]
-        passages = self.retriever.rank(query, self.settings.top_k, query_vector)
-        request = AnswerRequest(
-            question=question,
-            passages=tuple(passages),
-            idf=self.retriever.corpus().lexical.idf,
-            earlier=earlier_questions(previous_questions(history), follow_up),
-            query_vector=query_vector,
-            embed=self.index.embed,
-        )
-        return self.answerer.invoke(request)
+    def answer(self, question: str, history: list[dict] | None = None, *,
+               backend: str | None = None) -> Answer:
+        """A short answer with `[n]` markers citing the passages it comes from.
 
-    def stream(self, question: str, history: list[dict] | None = None) -> Iterator[Answer]:
+        `backend` overrides `settings.llm_backend` for this question ("extractive",
+        "openai", "ollama" or "llamacpp").
+        """
+        answer = None
+        for answer in self.stream(question, history, backend=backend):
+            pass
+        return answer
+
+    def stream(self, question: str, history: list[dict] | None = None, *,
+               backend: str | None = None) -> Iterator[Answer]:
         """Partial answers as they form; the last one is complete, with its citations.
 
         The extractive answerer produces its answer at once, so it yields once;
-        a generating answerer yields as tokens arrive.
+        an LLM backend yields as tokens arrive.
         """
-        yield self.answer(question, history)
+        question = self._check(question)
+        self._require_documents()
+        backend = backend or self.settings.llm_backend
+        if backend == "extractive":
+            yield self.answerer.invoke(self._request(question, history))
+            return
+        generative = self.generative(backend)
+        standalone = generative.condense(question, history) if history else question
+        if standalone is None:  # the model's rewrite was unusable: the core's method
+            request = self._request(question, history)
+        else:
+            request = self._request(standalone, None)
+        for answer in generative.stream(request):
+            meta = answer.meta if standalone in (None, question) else {
+                **answer.meta, "standalone_question": standalone}
+            yield replace(answer, question=question, meta=meta)
+
+    def generative(self, backend: str | None = None):
+        """The LLM answerer for `backend` (default: the configured one), built once."""
+        from qa.generative import GenerativeAnswerer  # LLM packages load only when asked for
+        from qa.llm import chat_model, describe
+
+        backend = backend or self.settings.llm_backend
+        with self._llm_lock:
+            if backend not in self._generative:
+                settings = self.settings.model_copy(update={"llm_backend": backend})
+                self._generative[backend] = GenerativeAnswerer(
+                    chat_model(settings), self.answerer,
+                    threshold=settings.llm_grounding_threshold, label=describe(settings),
+                    max_words=settings.max_answer_words,
+                )
+            return self._generative[backend]
+
+    def _request(self, question: str, history: list[dict] | None) -> AnswerRequest:
+        """Retrieve for `question` (with the history's last question when it leans on it)."""
+        query = search_query(question, history)
+        query_vector = self.index.embed([query])[0]
+        passages = self.retriever.rank(query, self.settings.top_k, query_vector)
+        return AnswerRequest(
+            question=question,
+            passages=tuple(passages),
+            idf=self.retriever.corpus().lexical.idf,
+            earlier=earlier_questions(previous_questions(history), is_follow_up(question)),
+            query_vector=query_vector,
+            embed=self.index.embed,
+        )
 
     def _check(self, question: str) -> str:
         if not isinstance(question, str) or not question.strip():

@@ -1,4 +1,12 @@
-"""Hybrid retrieval: dense (Chroma) and lexical (BM25) rankings fused by reciprocal rank.
+"""Hybrid retrieval: dense (Chroma) and lexical (BM25) scores fused, then re-scored.
+
+Stage one z-scores each retriever's scores (so that a clear winner on either
+side stands out, where reciprocal rank flattens every list to the same
+curve) and adds them with `dense_weight` and `lexical_weight`. Stage two
+re-scores the best `rescore_candidates` with where the question's words sit
+in each passage (qa/rescoring.py). On SQuAD, z-score fusion lifted recall@1
+from 0.748 (reciprocal rank) to 0.833, and re-scoring to 0.875 with
+paragraph chunks (benchmarks/README.md).
 
 `HybridRetriever` is a LangChain retriever, so it composes with LangChain
 chains; `Corpus` is the in-memory view of the index (lexical index plus which
@@ -9,13 +17,15 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+import numpy as np
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, PrivateAttr
 
+from qa import rescoring
 from qa.lexical import LexicalIndex
 from qa.types import Citation
 from seedqa.settings import Settings
@@ -60,10 +70,18 @@ class Corpus:
     chunks: tuple[ChunkRecord, ...]
     lexical: LexicalIndex
     live: dict[str, str]  # source -> live version
+    # Row -> the chunk's terms for re-scoring, filled as chunks first become candidates.
+    passage_terms: dict[int, rescoring.PassageTerms] = field(default_factory=dict, compare=False)
+
+    def terms_of(self, row: int) -> rescoring.PassageTerms:
+        found = self.passage_terms.get(row)
+        if found is None:
+            found = self.passage_terms[row] = rescoring.PassageTerms.of(self.chunks[row].text)
+        return found
 
 
 class HybridRetriever(BaseRetriever):
-    """Dense + BM25 retrieval over a seedqa index, fused with weighted reciprocal rank."""
+    """Dense + BM25 retrieval over a seedqa index: z-score fusion, then re-scoring."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
@@ -96,28 +114,59 @@ class HybridRetriever(BaseRetriever):
         if not corpus.chunks:
             return []
         depth = max(self.settings.candidates, k)
-        fused: Counter[int] = Counter()
-        dense_scores: dict[int, float] = {}
-        lexical_scores: dict[int, float] = {}
         position = {chunk.id: row for row, chunk in enumerate(corpus.chunks)}
 
         if query_vector is None:
             query_vector = self.index.embed([query])[0]
-        for rank, (chunk, similarity) in enumerate(self.index.search(query_vector, depth, corpus.live)):
+        dense_scores: dict[int, float] = {}
+        for chunk, similarity in self.index.search(query_vector, depth, corpus.live):
             row = position.get(chunk.id)
             if row is not None:
-                fused[row] += self.settings.dense_weight / (self.settings.rrf_k + rank + 1)
                 dense_scores[row] = similarity
-        weighted = Counter(terms(query))
-        for rank, (row, score) in enumerate(corpus.lexical.search(weighted, depth)):
-            fused[row] += self.settings.lexical_weight / (self.settings.rrf_k + rank + 1)
-            lexical_scores[row] = score
+        query_terms = terms(query)
+        all_lexical = corpus.lexical.scores(Counter(query_terms))
+        lexical_rows = [row for row, _ in corpus.lexical.search_scores(all_lexical, depth)]
 
-        ranked = sorted(fused.items(), key=lambda item: (-item[1], item[0]))[:k]
+        # z-scores: BM25 against every chunk's score; cosine against the dense list (all
+        # that Chroma returns), a chunk missing from it counting as the list's last.
+        lexical_z = (all_lexical - all_lexical.mean()) / (all_lexical.std() + 1e-9)
+        dense_z = _z_scores(dense_scores)
+        floor = min(dense_z.values(), default=0.0)
+        candidates = list(dict.fromkeys([*dense_scores, *lexical_rows]))
+        first = {row: self.settings.dense_weight * dense_z.get(row, floor)
+                 + self.settings.lexical_weight * float(lexical_z[row]) for row in candidates}
+        ranked = sorted(candidates, key=lambda row: (-first[row], row))
+
+        final = dict(first)
+        head = ranked[: self.settings.rescore_candidates]
+        if head:
+            weights = {term: corpus.lexical.idf(term) for term in query_terms}
+            for row in head:
+                values = rescoring.features(query_terms, weights, corpus.terms_of(row),
+                                            dense_z.get(row, floor), float(lexical_z[row]))
+                final[row] = rescoring.score(values)
+            # Re-scored passages stay ahead of the rest, whose first-stage scores are on
+            # another scale: shifted to just below the last re-scored one, in their order.
+            head.sort(key=lambda row: (-final[row], row))
+            tail = ranked[len(head):]
+            if tail:
+                shift = min(final[row] for row in head) - first[tail[0]] - 1e-3
+                for row in tail:
+                    final[row] = first[row] + shift
+            ranked = head + tail
         return [
-            _to_citation(corpus.chunks[row], score, dense_scores.get(row), lexical_scores.get(row))
-            for row, score in ranked
+            _to_citation(corpus.chunks[row], final[row], dense_scores.get(row),
+                         float(all_lexical[row]) if all_lexical[row] > 0 else None)
+            for row in ranked[:k]
         ]
+
+
+def _z_scores(scores: dict[int, float]) -> dict[int, float]:
+    if not scores:
+        return {}
+    values = np.fromiter(scores.values(), dtype=np.float64)
+    mean, spread = values.mean(), values.std() + 1e-9
+    return {row: (value - mean) / spread for row, value in scores.items()}
 
 
 def _to_citation(chunk: ChunkRecord, score: float, dense: float | None,

@@ -38,6 +38,10 @@ class Answer:
     says so; `citations` then lists the closest passages that were considered.
     `span` is the exact phrase (a number, date or name) that answers a
     "how many / when / who / where" question, when one was found.
+    `unsupported` lists the sentences of an LLM-written answer that the grounding
+    check found unsupported by the passages they cite (empty for the extractive
+    answerer, whose sentence is quoted from a passage). When none was supported,
+    `text` is the extractive answer and `unsupported` what the model wrote.
     """
 
     question: str
@@ -47,10 +51,12 @@ class Answer:
     span: str | None = None
     confidence: float = 0.0
     meta: dict = field(default_factory=dict, compare=False)
+    unsupported: tuple[str, ...] = ()
 
     def to_dict(self) -> dict:
         data = asdict(self)
         data["citations"] = [c.to_dict() for c in self.citations]
+        data["unsupported"] = list(self.unsupported)
         return data
 
     def to_json(self, indent: int | None = 2) -> str:

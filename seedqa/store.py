@@ -14,20 +14,25 @@ point leaves either the old or the new version answering, never a mix.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
 import threading
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from seedqa.errors import IndexWriteError, SeedqaError
 from seedqa.settings import Settings
 
 _GENERATION_ID = "__generation__"
+_RECENT_BATCH = 4  # encode calls this small are query-time ones, worth remembering
+_RECENT_TEXTS = 2048  # texts remembered (about 3 MB of vectors)
 _PAGE = 1000  # records fetched per Chroma `get` call
 
 
@@ -118,7 +123,13 @@ def _document_id(source: str) -> str:
 
 
 class Embedder:
-    """all-MiniLM-L6-v2 (or another sentence-transformers model), loaded on first use."""
+    """all-MiniLM-L6-v2 (or another sentence-transformers model), loaded on first use.
+
+    The packaged model (and any BERT model with mean pooling and normalisation)
+    runs on NumPy (seedqa/minilm.py): the same vectors as sentence-transformers
+    without importing torch, which took most of a cold `seedqa ask`. Other
+    models load through sentence-transformers.
+    """
 
     def __init__(self, model_path: Path | None = None, batch_size: int = 64) -> None:
         self.model_path = Path(model_path) if model_path else _packaged_model_path()
@@ -126,6 +137,7 @@ class Embedder:
         self._model = None
         self._tokenizer = None
         self._lock = threading.Lock()
+        self._recent: OrderedDict[str, np.ndarray] = OrderedDict()
 
     @property
     def name(self) -> str:
@@ -138,6 +150,13 @@ class Embedder:
         if config.exists():
             return int(json.loads(config.read_text())["max_seq_length"])
         return 256
+
+    @property
+    def backend(self) -> str:
+        """"numpy" or "sentence-transformers": what computes the vectors (without loading it)."""
+        from seedqa.minilm import NumpyMiniLM
+
+        return "numpy" if NumpyMiniLM.supports(self.model_path) else "sentence-transformers"
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         """Word pieces per text, special tokens included, without loading the model."""
@@ -153,14 +172,12 @@ class Embedder:
     def _load(self):
         with self._lock:
             if self._model is None:
-                from sentence_transformers import SentenceTransformer
-                from transformers.utils import logging as transformers_logging
+                if self.backend == "numpy":
+                    from seedqa.minilm import NumpyMiniLM
 
-                transformers_logging.disable_progress_bar()  # a bar per model load is noise
-
-                self._model = SentenceTransformer(
-                    str(self.model_path), device="cpu", local_files_only=True
-                )
+                    self._model = NumpyMiniLM(self.model_path, self.max_tokens)
+                else:
+                    self._model = _SentenceTransformerModel(self.model_path)
         return self._model
 
     def encode(
@@ -168,23 +185,56 @@ class Embedder:
     ) -> np.ndarray:
         """Unit-length embeddings, one row per text, computed in batches."""
         model = self._load()
+        if 0 < len(texts) <= _RECENT_BATCH and progress is None:
+            return self._encode_recent(model, texts)
         rows = []
-        for begin in range(0, len(texts), self.batch_size * 4):
-            batch = list(texts[begin : begin + self.batch_size * 4])
-            rows.append(
-                model.encode(
-                    batch,
-                    batch_size=self.batch_size,
-                    normalize_embeddings=True,
-                    convert_to_numpy=True,
-                    show_progress_bar=False,
-                )
-            )
+        group = max(64, self.batch_size * 4)  # texts per call: enough batches to sort by length
+        for begin in range(0, len(texts), group):
+            batch = list(texts[begin : begin + group])
+            rows.append(model.encode(batch, batch_size=self.batch_size))
             if progress:
                 progress(len(batch))
         if not rows:
-            return np.zeros((0, model.get_sentence_embedding_dimension()), dtype=np.float32)
+            return np.zeros((0, model.dimension), dtype=np.float32)
         return np.vstack(rows).astype(np.float32)
+
+    def _encode_recent(self, model, texts: Sequence[str]) -> np.ndarray:
+        """Query-time calls (a question, an answer sentence) remember recent texts:
+        a chat re-asks and re-cites the same ones, and each costs a full forward pass."""
+        with self._lock:
+            known = {text: self._recent[text] for text in texts if text in self._recent}
+            for text in known:
+                self._recent.move_to_end(text)
+        missing = list(dict.fromkeys(text for text in texts if text not in known))
+        if missing:
+            fresh = np.asarray(model.encode(missing, batch_size=self.batch_size), dtype=np.float32)
+            with self._lock:
+                for text, vector in zip(missing, fresh):
+                    known[text] = self._recent[text] = vector
+                while len(self._recent) > _RECENT_TEXTS:
+                    self._recent.popitem(last=False)
+        return np.stack([known[text] for text in texts]).copy()
+
+
+class _SentenceTransformerModel:
+    """A model NumpyMiniLM does not cover, through sentence-transformers (imports torch)."""
+
+    def __init__(self, model_path: Path) -> None:
+        from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as transformers_logging
+
+        transformers_logging.disable_progress_bar()  # a bar per model load is noise
+        self.model = SentenceTransformer(str(model_path), device="cpu", local_files_only=True)
+        self.dimension = self.model.get_sentence_embedding_dimension()
+
+    def encode(self, texts: Sequence[str], batch_size: int) -> np.ndarray:
+        return self.model.encode(
+            list(texts),
+            batch_size=batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
 
 
 def _packaged_model_path() -> Path:
@@ -218,6 +268,89 @@ def make_client(settings: Settings):
     return chromadb.PersistentClient(path=str(settings.data_dir), settings=chroma_settings)
 
 
+# What SQLite (inside Chroma) says, and the OS error it stands for.
+_STORAGE_FAILURES = (
+    ("disk is full", "the disk is full", "ENOSPC"),
+    ("readonly database", "the folder is read-only", "EROFS"),
+    ("read-only file system", "the folder is read-only", "EROFS"),
+    ("unable to open database", "the database file cannot be opened", "EACCES"),
+    ("permission denied", "permission denied", "EACCES"),
+)
+
+
+_LOW_SPACE = 1024 * 1024  # bytes: below this, a failed write is put down to a full disk
+
+
+def _disk_problem(folder: Path) -> OSError | None:
+    """Is the disk under `folder` read-only, full, or closed to us? Chroma's own messages
+    ("Failed to apply logs to the metadata segment") often do not say."""
+    import errno
+    import os
+
+    folder = next((p for p in (folder, *folder.parents) if p.exists()), folder)
+    try:
+        disk = os.statvfs(folder)
+    except OSError as error:
+        return error
+    if disk.f_flag & os.ST_RDONLY:
+        return OSError(errno.EROFS, "the folder is on a read-only file system")
+    if disk.f_bavail * disk.f_frsize < _LOW_SPACE:
+        return OSError(errno.ENOSPC, "the disk is full")
+    if not os.access(folder, os.W_OK):
+        return OSError(errno.EACCES, "permission denied")
+    return None
+
+
+def _storage_error(location: str, error: Exception, folder: Path | None) -> SeedqaError | None:
+    """A user-facing error for a Chroma failure caused by the disk, or None for anything else."""
+    import errno
+
+    if isinstance(error, OSError) and error.errno is not None:
+        return IndexWriteError.from_os_error(location, error)
+    text = str(error).lower()
+    for needle, reason, code in _STORAGE_FAILURES:
+        if needle in text:
+            return IndexWriteError.from_os_error(location, OSError(getattr(errno, code), reason))
+    problem = _disk_problem(folder) if folder is not None else None
+    if problem is not None:
+        return IndexWriteError.from_os_error(location, problem)
+    if "could not connect" in text or "connection refused" in text or "connecterror" in text:
+        return SeedqaError(
+            f"Cannot reach the Chroma server at {location}: {error}. Start it "
+            "(chroma run --path DIR --port PORT) or fix SEEDQA_CHROMA_URL."
+        )
+    return None
+
+
+@contextlib.contextmanager
+def _storage(location: str, folder: Path | None = None) -> Iterator[None]:
+    """Turn disk and connection failures inside Chroma into errors that say how to fix them.
+
+    `folder` is the local store's directory (None for a server), checked when
+    Chroma's message does not name the cause.
+    """
+    try:
+        yield
+    except SeedqaError:
+        raise
+    except Exception as error:  # chromadb raises its own classes, or OSError, or httpx's
+        mapped = _storage_error(location, error, folder)
+        if mapped is None:
+            raise
+        raise mapped from error
+
+
+def _guarded(method):
+    """Run an `Index` method inside `Index._storage()` (disk and connection errors made clear)."""
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        with self._storage():
+            return method(self, *args, **kwargs)
+
+    return wrapper
+
+
 class Index:
     """Reads and writes one seedqa index (chunks and documents) in Chroma."""
 
@@ -233,8 +366,11 @@ class Index:
     def location(self) -> str:
         return self.settings.chroma_url or str(self.settings.data_dir)
 
+    def _storage(self):
+        return _storage(self.location, None if self.settings.chroma_url else Path(self.settings.data_dir))
+
     def _collections(self):
-        with self._lock:
+        with self._lock, self._storage():
             if self._chunks is None:
                 if self._client is None:
                     self._client = make_client(self.settings)
@@ -251,22 +387,26 @@ class Index:
 
     # --- documents ---------------------------------------------------------
 
+    @_guarded
     def documents(self) -> list[DocumentRecord]:
         _, documents = self._collections()
         found = documents.get(where={"kind": "document"}, include=["metadatas"])
         records = [DocumentRecord.from_chroma(meta) for meta in found["metadatas"]]
         return sorted(records, key=lambda record: (record.title.lower(), record.source))
 
+    @_guarded
     def document(self, source: str) -> DocumentRecord | None:
         _, documents = self._collections()
         found = documents.get(ids=[_document_id(source)], include=["metadatas"])
         return DocumentRecord.from_chroma(found["metadatas"][0]) if found["ids"] else None
 
+    @_guarded
     def document_text(self, source: str) -> str | None:
         _, documents = self._collections()
         found = documents.get(ids=[_document_id(source)], include=["documents"])
         return found["documents"][0] if found["ids"] else None
 
+    @_guarded
     def generation(self) -> str:
         """Changes whenever any writer changes the index (a cheap single-record read)."""
         _, documents = self._collections()
@@ -284,6 +424,7 @@ class Index:
 
     # --- writes -------------------------------------------------------------
 
+    @_guarded
     def embeddings_by_text(self, source: str) -> dict[str, np.ndarray]:
         """Stored embeddings of a document's chunks, keyed by chunk text, for reuse."""
         chunks, _ = self._collections()
@@ -297,7 +438,16 @@ class Index:
         chunks: Sequence[ChunkRecord],
         embeddings: np.ndarray,
     ) -> int:
-        """Store a document's new version; returns how many old chunks were removed."""
+        """Store a document's new version; returns how many old chunks were removed.
+
+        Order matters for crash safety: new chunks first (invisible until the
+        document record names their version), then the switch, then the
+        generation bump that tells other readers, then the old chunks go.
+        """
+        with self._storage():
+            return self._write_document(record, text, chunks, embeddings)
+
+    def _write_document(self, record, text, chunks, embeddings) -> int:
         collection, documents = self._collections()
         for begin in range(0, len(chunks), _PAGE):
             part = chunks[begin : begin + _PAGE]
@@ -313,25 +463,41 @@ class Index:
             documents=[text],
             metadatas=[record.metadata()],
         )
+        self._bump_generation()
         keep = {chunk.id for chunk in chunks}
         stale = [cid for cid in self._chunk_ids(source=record.source) if cid not in keep]
         self._delete_chunks(stale)
-        self._bump_generation()
         return len(stale)
 
     def remove_document(self, source: str) -> int:
         """Forget a document; returns how many chunks were removed."""
-        _, documents = self._collections()
-        stale = self._chunk_ids(source=source)
-        documents.delete(ids=[_document_id(source)])
-        self._delete_chunks(stale)
-        self._bump_generation()
+        with self._storage():
+            _, documents = self._collections()
+            stale = self._chunk_ids(source=source)
+            documents.delete(ids=[_document_id(source)])
+            self._bump_generation()
+            self._delete_chunks(stale)
+            return len(stale)
+
+    def remove_stale_chunks(self, source: str, version: str) -> int:
+        """Delete a document's chunks of any version but `version` (left by a write that a
+        crash cut short after the switch); returns how many went. One query when none did."""
+        collection, _ = self._collections()
+        with self._storage():
+            stale = collection.get(
+                where={"$and": [{"source": source}, {"version": {"$ne": version}}]}, include=[]
+            )["ids"]
+            self._delete_chunks(stale)
         return len(stale)
 
     def remove_orphans(self) -> int:
         """Delete chunks that no document version claims (left by an interrupted write)."""
         live = {record.source: record.version for record in self.documents()}
         collection, _ = self._collections()
+        with self._storage():
+            return self._remove_orphans(collection, live)
+
+    def _remove_orphans(self, collection, live: dict[str, str]) -> int:
         orphans = [
             chunk.id
             for chunk in self._iter_chunks(collection)
@@ -353,15 +519,31 @@ class Index:
 
     # --- reads --------------------------------------------------------------
 
+    @_guarded
     def count(self) -> int:
         collection, _ = self._collections()
         return collection.count()
 
-    def live_chunks(self) -> list[ChunkRecord]:
-        """Every chunk of every document's current version."""
-        live = {record.source: record.version for record in self.documents()}
+    @_guarded
+    def live_chunks(self, attempts: int = 5) -> list[ChunkRecord]:
+        """Every chunk of every document's current version.
+
+        Checked against each document record's chunk count: a writer that
+        switches a document or deletes chunks while the pages are read (which
+        shifts the pages) makes the reading start again, so a reader never
+        builds a snapshot with half a document.
+        """
         collection, _ = self._collections()
-        return [c for c in self._iter_chunks(collection) if live.get(c.source) == c.version]
+        for _ in range(attempts):
+            records = self.documents()
+            live = {record.source: record.version for record in records}
+            chunks = [c for c in self._iter_chunks(collection) if live.get(c.source) == c.version]
+            found: dict[str, int] = {}
+            for chunk in chunks:
+                found[chunk.source] = found.get(chunk.source, 0) + 1
+            if all(found.get(record.source, 0) == record.chunks for record in records):
+                return chunks
+        return chunks  # still changing under us: the best reading; the next question rereads
 
     def _iter_chunks(self, collection) -> Iterator[ChunkRecord]:
         offset = 0
@@ -375,6 +557,7 @@ class Index:
                 yield ChunkRecord.from_chroma(chunk_id, text, meta)
             offset += len(found["ids"])
 
+    @_guarded
     def search(
         self, query_embedding: np.ndarray, n: int, live: dict[str, str] | None = None
     ) -> list[tuple[ChunkRecord, float]]:
@@ -385,19 +568,25 @@ class Index:
             return []
         if live is None:
             live = {record.source: record.version for record in self.documents()}
-        found = collection.query(
-            query_embeddings=[np.asarray(query_embedding, dtype=np.float32)],
-            n_results=min(total, n + 16),
-            include=["documents", "metadatas", "distances"],
-        )
-        results = []
-        for chunk_id, text, meta, distance in zip(
-            found["ids"][0], found["documents"][0], found["metadatas"][0], found["distances"][0]
-        ):
-            chunk = ChunkRecord.from_chroma(chunk_id, text, meta)
-            if live.get(chunk.source) == chunk.version:
-                results.append((chunk, 1.0 - float(distance)))
-        return results[:n]
+        wanted = min(total, n + 16)
+        while True:
+            found = collection.query(
+                query_embeddings=[np.asarray(query_embedding, dtype=np.float32)],
+                n_results=wanted,
+                include=["documents", "metadatas", "distances"],
+            )
+            results = []
+            for chunk_id, text, meta, distance in zip(
+                found["ids"][0], found["documents"][0], found["metadatas"][0], found["distances"][0]
+            ):
+                chunk = ChunkRecord.from_chroma(chunk_id, text, meta)
+                if live.get(chunk.source) == chunk.version:
+                    results.append((chunk, 1.0 - float(distance)))
+            # Chunks of versions that are not live (a write under way, or one a crash cut
+            # short) must not crowd live ones out: look further until `n` are found.
+            if len(results) >= n or wanted >= total:
+                return results[:n]
+            wanted = min(total, wanted * 4)
 
     def embed(self, texts: Iterable[str]) -> np.ndarray:
         return self.embedder.encode(list(texts))

@@ -6,7 +6,6 @@ import base64
 import json
 import math
 import re
-from dataclasses import replace
 from pathlib import Path
 
 import pytest

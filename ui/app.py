@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import shutil
 import socket
+import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ from seedqa.errors import DocumentNotFoundError, IndexNotReadyError, SeedqaError
 from seedqa.settings import Settings
 from ui import render
 from ui.assets import CITATION_JS, CSS, EXAMPLES_JS
+from ui.security import exposure_warning, login_pairs, upload_name
 
 if TYPE_CHECKING:
     from qa import Answer, Assistant, Citation
@@ -73,6 +75,8 @@ class ChatSession:
                 content = render.error_message(turn.error)
             elif turn.answer is not None:
                 content = render.answer_message(turn.answer, number, final=turn.done)
+                if turn.done:
+                    content += unsupported_notice(turn.answer)
             else:
                 content = render.pending_message()
             shown.append({"role": "assistant", "content": content})
@@ -85,6 +89,32 @@ class ChatSession:
         if answer is None or not self.turns[turn].done or not 1 <= n <= len(answer.citations):
             return None
         return answer.citations[n - 1]
+
+
+_UNSUPPORTED = "warning seedqa-unsupported"  # the warning colour, and a class of its own
+
+
+def unsupported_notice(answer: Answer) -> str:
+    """Sentences of an LLM's answer that the cited passages do not support, flagged as such."""
+    if not answer.unsupported:
+        return ""
+    listed = "\n".join(f"✗ {sentence}" for sentence in answer.unsupported)
+    if answer.meta.get("fallback"):
+        return render.notice("The model's answer is not supported by the passages, so this "
+                             "answer quotes them instead. The model wrote:\n" + listed, _UNSUPPORTED)
+    return render.notice("Not supported by the cited passages (check before relying on it):\n"
+                         + listed, _UNSUPPORTED)
+
+
+def backend_choices(settings: Settings) -> list[tuple[str, str]]:
+    """(label, backend) pairs for the answer-writer choice: quoting, plus the configured LLM."""
+    choices = [("Quoted from the passages (no LLM)", "extractive")]
+    if settings.llm_backend != "extractive":
+        from qa.llm import describe
+
+        choices.append((f"LLM ({describe(settings)}), checked against the passages",
+                        settings.llm_backend))
+    return choices
 
 
 def _streamed(answers: Iterator[Answer], steps: int = REVEAL_STEPS) -> Iterator[Answer]:
@@ -121,8 +151,12 @@ class ChatUI:
 
     # --- chat -----------------------------------------------------------------
 
-    def ask(self, question: str, session: ChatSession | None) -> Iterator[tuple[Any, ...]]:
-        """Answer `question` in this session, streaming: yields (messages, session, textbox)."""
+    def ask(self, question: str, session: ChatSession | None,
+            backend: str | None = None) -> Iterator[tuple[Any, ...]]:
+        """Answer `question` in this session, streaming: yields (messages, session, textbox).
+
+        `backend` is the answer writer chosen in the page (None: the settings' choice).
+        """
         session = session if session is not None else ChatSession()
         question = (question or "").strip()
         if not question:
@@ -138,7 +172,8 @@ class ChatUI:
         session.busy = True
         try:
             yield session.messages(), session, ""
-            for answer in _streamed(self.assistant.stream(question, history=history)):
+            chosen = {"backend": backend} if backend else {}
+            for answer in _streamed(self.assistant.stream(question, history=history, **chosen)):
                 turn.answer = answer
                 yield session.messages(), session, ""
         except IndexNotReadyError as error:
@@ -152,9 +187,10 @@ class ChatUI:
             turn.error = "The assistant returned no answer. Try asking again."
         yield session.messages(), session, ""
 
-    def ask_example(self, session: ChatSession | None, event: gr.EventData) -> Iterator[tuple[Any, ...]]:
+    def ask_example(self, session: ChatSession | None, event: gr.EventData,
+                    backend: str | None = None) -> Iterator[tuple[Any, ...]]:
         """A click on an example question asks it."""
-        yield from self.ask(str(getattr(event, "question", "") or ""), session)
+        yield from self.ask(str(getattr(event, "question", "") or ""), session, backend)
 
     def new_chat(self) -> tuple[list, ChatSession, str]:
         return [], ChatSession(), render.PASSAGE_PLACEHOLDER
@@ -204,6 +240,11 @@ class ChatUI:
         limit = self.settings.max_file_mb * 1e6
         lines: list[tuple[str, str]] = []
         staged: list[Path] = []
+        if len(paths) > self.settings.max_upload_files:
+            message = (f"{len(paths)} files at once is over the limit of "
+                       f"{self.settings.max_upload_files} (SEEDQA_MAX_UPLOAD_FILES); nothing was added.")
+            gr.Warning(message)
+            return (render.notice(message, "error"), *self.refresh(), None)
         self.upload_dir.mkdir(parents=True, exist_ok=True)
         for path in paths:
             name = Path(path.name).name
@@ -216,7 +257,8 @@ class ChatUI:
                 lines.append(("error", f"{name}: {render.size(size)} is over the {render.size(limit)} "
                                        "limit per file (set SEEDQA_MAX_FILE_MB to change it)."))
                 continue
-            target = self.upload_dir / name
+            # Our own name, never the one the browser sent: no paths, no hidden files.
+            target = self.upload_dir / upload_name(name, path.suffix)
             shutil.copyfile(path, target)
             staged.append(target)
 
@@ -225,7 +267,14 @@ class ChatUI:
 
         if staged:
             progress(0, desc="Indexing")
-            report = self.assistant.add_documents(staged, progress=report_progress)
+            try:
+                report = self.assistant.add_documents(staged, progress=report_progress)
+            except SeedqaError as error:  # a full or read-only disk, a long-running ingest
+                indexed = {record.source for record in self.assistant.documents()}
+                for target in staged:
+                    if str(target.resolve()) not in indexed:
+                        target.unlink(missing_ok=True)
+                raise gr.Error(str(error)) from error
             for result in report.files:
                 name = Path(result.source).name
                 if result.status in ("failed", "skipped"):
@@ -280,6 +329,13 @@ class ChatUI:
                                         min_width=80)
                         clear = gr.Button("New chat", elem_id="seedqa-new-chat", scale=1, min_width=80)
                     examples = gr.HTML(elem_id="seedqa-examples", js_on_load=EXAMPLES_JS)
+                    choices = backend_choices(self.settings)
+                    backend = gr.Radio(
+                        choices=choices, value=self.settings.llm_backend, label="Answers",
+                        elem_id="seedqa-backend", interactive=len(choices) > 1,
+                        info=None if len(choices) > 1 else
+                        "Set SEEDQA_LLM_BACKEND to let an LLM write answers (see README).",
+                    )
                 with gr.Column(scale=2):
                     passage = gr.HTML(
                         render.PASSAGE_PLACEHOLDER, label="Passage", elem_id="seedqa-passage",
@@ -301,9 +357,10 @@ class ChatUI:
                                                scale=1, min_width=80)
 
             chat_outputs = [chatbot, session, question]
-            gr.on([question.submit, ask.click], self.ask, inputs=[question, session], outputs=chat_outputs,
-                  api_name="ask")
-            examples.click(self.ask_example, inputs=[session], outputs=chat_outputs, api_name=False)
+            gr.on([question.submit, ask.click], self.ask, inputs=[question, session, backend],
+                  outputs=chat_outputs, api_name="ask")
+            examples.click(self.ask_example, inputs=[session, backend], outputs=chat_outputs,
+                           api_name=False)
             gr.on([clear.click, chatbot.clear], self.new_chat, outputs=[chatbot, session, passage],
                   api_name=False)
             passage.click(self.show_citation, inputs=[session], outputs=[passage], api_name=False)
@@ -331,10 +388,15 @@ def launch(demo: gr.Blocks, settings: Settings, *, host: str | None = None, port
     """
     host = host or settings.host
     port = port if port is not None else settings.port
+    logins = login_pairs(settings)
+    warning = exposure_warning(host, bool(logins))
+    if warning:
+        print(f"\n{'!' * 78}\n{warning}\n{'!' * 78}\n", file=sys.stderr, flush=True)
     _, url, share_url = demo.launch(
         server_name=host,
         server_port=port or _free_port(host),
         share=share,
+        auth=logins or None,
         prevent_thread_lock=True,
         quiet=True,
         show_error=False,
