@@ -90,7 +90,10 @@ class Settings(BaseSettings):
     # Chat UI.
     host: str = "127.0.0.1"
     port: int = Field(default=7860, ge=0, le=65535)
-    concurrency_limit: int = Field(default=4, ge=1)
+    # Answers being revealed in the chat hold a queue slot for about 0.25 s while mostly
+    # asleep: at 4 slots that capped 20 users at ~15 answers/s (p95 1.50 s); 16 gave
+    # 19.6/s (p95 1.31 s) with the same answers and no errors (benchmarks/load.py).
+    concurrency_limit: int = Field(default=16, ge=1)
     # Login for the chat: "user:password" pairs separated by commas, and/or a file with
     # one pair per line. Off (None) by default; `seedqa chat` warns loudly when it
     # listens beyond loopback without it.
