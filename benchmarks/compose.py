@@ -40,6 +40,13 @@ def _machine(result: dict) -> str:
             f"{m.get('memory_gb', '?')} GB, Python {m.get('python', '?')}")
 
 
+def _opening(title: str, result: dict | None, module: str) -> list[str]:
+    """A section's heading and where its figures come from, or that they are not measured yet."""
+    if result is None:
+        return [title, "", f"Not measured yet: `.venv/bin/python -m {module}`.", ""]
+    return [title, "", *_provenance(result, f"python -m {module}")]
+
+
 def _provenance(result: dict, default_command: str) -> list[str]:
     command = result.get("command") or default_command
     if not command.startswith(".venv/"):
@@ -84,10 +91,9 @@ def recall_plot(retrieval: dict) -> Path | None:
 
 
 def retrieval_section(result: dict | None) -> list[str]:
-    lines = ["## 1. Retrieval quality (SQuAD 2.0)", ""]
+    lines = _opening("## 1. Retrieval quality (SQuAD 2.0)", result, "benchmarks.retrieval")
     if result is None:
-        return lines + ["Not measured yet: `.venv/bin/python -m benchmarks.retrieval`.", ""]
-    lines += _provenance(result, "python -m benchmarks.retrieval")
+        return lines
     rows = []
     for name, s in result["systems"].items():
         m, q = s["metrics"], s["query_seconds"]
@@ -118,10 +124,9 @@ def _flat(data: dict, prefix: str = "") -> list[tuple[str, object]]:
 
 
 def answers_section(result: dict | None) -> list[str]:
-    lines = ["## 2. Answers and abstention (SQuAD 2.0)", ""]
+    lines = _opening("## 2. Answers and abstention (SQuAD 2.0)", result, "benchmarks.answers")
     if result is None:
-        return lines + ["Not measured yet: `.venv/bin/python -m benchmarks.answers`.", ""]
-    lines += _provenance(result, "python -m benchmarks.answers")
+        return lines
     summary = result.get("at_threshold") or {}
     rows = [[key, f"{value:.3f}" if isinstance(value, float) else str(value)]
             for key, value in _flat(summary)]
@@ -179,10 +184,9 @@ def latency_section(latency: dict | None, coldstart: dict | None) -> list[str]:
 
 
 def ingest_section(result: dict | None) -> list[str]:
-    lines = ["## 4. Ingest throughput", ""]
+    lines = _opening("## 4. Ingest throughput", result, "benchmarks.ingest_speed")
     if result is None:
-        return lines + ["Not measured yet: `.venv/bin/python -m benchmarks.ingest_speed`.", ""]
-    lines += _provenance(result, "python -m benchmarks.ingest_speed")
+        return lines
     rates, chunks, size = (result["chunks_per_second"], result["chunks"],
                            result["chars_per_chunk"])
     rows = [
@@ -209,10 +213,9 @@ def ingest_section(result: dict | None) -> list[str]:
 
 
 def scale_section(result: dict | None) -> list[str]:
-    lines = ["## 5. Scale (generated corpora)", ""]
+    lines = _opening("## 5. Scale (generated corpora)", result, "benchmarks.scale")
     if result is None:
-        return lines + ["Not measured yet: `.venv/bin/python -m benchmarks.scale`.", ""]
-    lines += _provenance(result, "python -m benchmarks.scale")
+        return lines
     rows = [[f"{s['chunks']:,}", f"{s['chunks_per_second']:.1f}", _ms(s["answer_seconds"]["p50"]),
              _ms(s["answer_seconds"]["p95"]), _ms(s["retrieve_seconds"]["p50"]),
              f"{s['peak_rss_mb']:.0f} MB", f"{s['index_mb']:.0f} MB"]

@@ -15,6 +15,7 @@ document versions are live) that it keeps in step with the store.
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
@@ -73,6 +74,11 @@ class Corpus:
     # Row -> the chunk's terms for re-scoring, filled as chunks first become candidates.
     passage_terms: dict[int, rescoring.PassageTerms] = field(default_factory=dict, compare=False)
 
+    @functools.cached_property
+    def rows(self) -> dict[str, int]:
+        """Chunk id -> row, built once per snapshot rather than once per question."""
+        return {chunk.id: row for row, chunk in enumerate(self.chunks)}
+
     def terms_of(self, row: int) -> rescoring.PassageTerms:
         found = self.passage_terms.get(row)
         if found is None:
@@ -114,13 +120,12 @@ class HybridRetriever(BaseRetriever):
         if not corpus.chunks:
             return []
         depth = max(self.settings.candidates, k)
-        position = {chunk.id: row for row, chunk in enumerate(corpus.chunks)}
 
         if query_vector is None:
             query_vector = self.index.embed([query])[0]
         dense_scores: dict[int, float] = {}
         for chunk, similarity in self.index.search(query_vector, depth, corpus.live):
-            row = position.get(chunk.id)
+            row = corpus.rows.get(chunk.id)
             if row is not None:
                 dense_scores[row] = similarity
         query_terms = terms(query)

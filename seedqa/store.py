@@ -213,7 +213,7 @@ class Embedder:
                     known[text] = self._recent[text] = vector
                 while len(self._recent) > _RECENT_TEXTS:
                     self._recent.popitem(last=False)
-        return np.stack([known[text] for text in texts]).copy()
+        return np.stack([known[text] for text in texts])  # a new array: the cache stays private
 
 
 class _SentenceTransformerModel:
