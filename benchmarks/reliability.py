@@ -120,9 +120,10 @@ def write() -> None:
         "- The write lock is per machine. With a shared Chroma server, two machines ingesting "
         "the same file at the same moment are not serialised (README, \"Running a shared "
         "Chroma server\").",
-        "- The no-outbound test sees what Python code does (an audit hook on connect, send and "
-        "name lookups); native code opening sockets by itself would not be seen. The Chroma "
-        "server process (`chroma run`, native) is not covered by it.",
+        "- The no-outbound checks cover what the tests run: ingest, ask, the Python API, the "
+        "chat and a `chroma run` server (an audit hook on Python's connect, send and name "
+        "lookups, then `strace -f` on every process for native code). A browser's own "
+        "traffic is Chromium's, started with --disable-background-networking.",
         "- Read-only and full disks are real tmpfs mounts; they need root (CAP_SYS_ADMIN) and "
         "are skipped, with that reason, elsewhere. The unreadable-file case drops to the "
         "`nobody` user with setpriv when run as root.",

@@ -144,6 +144,11 @@ class Ingestor:
         with write_lock(self.settings.data_dir, self.settings.lock_timeout, self.on_wait):
             return self._run(paths, prune, progress)
 
+    def remove(self, source: str) -> int:
+        """Forget one document, holding the write lock like an ingest; returns its chunk count."""
+        with write_lock(self.settings.data_dir, self.settings.lock_timeout, self.on_wait):
+            return self.index.remove_document(source)
+
     def _run(self, paths: Sequence[Path], prune: bool, progress: Progress | None) -> IngestReport:
         began = time.perf_counter()
         files, results = find_files(paths)

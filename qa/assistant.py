@@ -148,10 +148,11 @@ class Assistant:
             return self._ingestor().run([Path(p) for p in paths], prune, progress)
 
     def remove_document(self, source: str) -> int:
+        """Forget one document and its chunks; returns how many chunks went."""
         with self._write_lock:
             if self.index.document(source) is None:
                 raise DocumentNotFoundError(f"No indexed document has the source {source!r}.")
-            return self.index.remove_document(source)
+            return self._ingestor().remove(source)
 
     def _ingestor(self):
         if self._ingest is None:

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# Install the headless Chromium and its driver that the browser tests use
-# (tests/test_ui_browser.py, marker `browser`). Idempotent: does nothing when
-# both are already installed. Run as root on Debian/Ubuntu:
+# Install the system packages the tests use: headless Chromium and its driver
+# (tests/test_ui_browser.py, marker `browser`) and strace (tests/test_network.py
+# checks at the system-call level that nothing connects outward). Idempotent:
+# does nothing when all are installed. Run as root on Debian/Ubuntu:
 #   sudo scripts/install_browser.sh
 set -euo pipefail
 
-if [[ -x /usr/bin/chromium && -x /usr/bin/chromedriver ]]; then
-    echo "chromium and chromedriver are already installed: $(/usr/bin/chromium --version 2>/dev/null || true)"
+if [[ -x /usr/bin/chromium && -x /usr/bin/chromedriver && -x /usr/bin/strace ]]; then
+    echo "chromium, chromedriver and strace are already installed: $(/usr/bin/chromium --version 2>/dev/null || true)"
     exit 0
 fi
 
@@ -17,5 +18,5 @@ fi
 
 export DEBIAN_FRONTEND=noninteractive
 apt-get update
-apt-get install -y chromium chromium-driver
-echo "Installed: $(/usr/bin/chromium --version 2>/dev/null || echo chromium) and $(/usr/bin/chromedriver --version)"
+apt-get install -y chromium chromium-driver strace
+echo "Installed: $(/usr/bin/chromium --version 2>/dev/null || echo chromium), $(/usr/bin/chromedriver --version) and $(/usr/bin/strace --version | head -1)"

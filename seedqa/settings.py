@@ -100,6 +100,10 @@ class Settings(BaseSettings):
     auth: str | None = Field(default=None, repr=False)
     auth_file: Path | None = None
     max_upload_files: int = Field(default=20, ge=1, description="files per upload in the chat")
+    # Gradio keeps each browser session's conversation (its state, and the chat's
+    # last value) in memory; beyond this many sessions the least recently used one
+    # is dropped, which bounds the chat's memory (Gradio's own default is 10,000).
+    max_sessions: int = Field(default=1000, ge=1)
 
     def llm_api_key(self) -> str | None:
         """The key for the openai backend, read from `llm_api_key_env` when asked for."""

@@ -1,9 +1,10 @@
-"""Helpers for the fault and reliability tests: generated documents, index snapshots, child processes."""
+"""Helpers for the fault and reliability tests: documents, index snapshots, child processes, ports."""
 
 from __future__ import annotations
 
 import os
 import random
+import socket
 import subprocess
 import sys
 import time
@@ -80,3 +81,22 @@ def wait_for_line(process: subprocess.Popen, prefix: str, timeout: float) -> tup
             return line, seen
         seen.append(line)
     raise AssertionError(f"no {prefix!r} within {timeout} s: {seen}")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_for_port(port: int, process: subprocess.Popen, timeout: float = 60) -> None:
+    """Wait until something listens on 127.0.0.1:`port`; fail if `process` exits first."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"{process.args[0]} exited with {process.returncode}")
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise AssertionError(f"nothing listened on {port} within {timeout} s")

@@ -162,7 +162,7 @@ def test_unreadable_file_gives_a_clear_message_everywhere_and_changes_nothing(
         with pytest.warns(UserWarning, match="not added"):
             status = chat.upload([str(path)])[0]
         assert "seedqa-notice" in status and fragments[0].lower() in _visible(status).lower()
-        assert not any(chat.upload_dir.iterdir())  # the refused copy is not kept
+        assert not chat.uploads.files()  # the refused copy is not kept
 
     assert snapshot(index) == before, case
 
@@ -292,12 +292,14 @@ def test_uploads_with_odd_or_hostile_names_land_in_the_uploads_folder(settings, 
         paths.append(str(path))
     status = chat.upload(paths)[0]
     assert _visible(status).count(": added") == len(names), status
-    stored = sorted(chat.upload_dir.iterdir())
+    stored = chat.uploads.files()
     assert len(stored) == len(names)
-    for path in stored:
+    for path in stored:  # stored under names we generated; the given names are only shown
         assert path.parent == chat.upload_dir
-        assert not path.name.startswith((".", "-")) and len(path.name) <= 84
-        assert all(ch.isalnum() or ch in "._-" for ch in path.name), path.name
+        assert re.fullmatch(r"[0-9a-f]{16}\.(txt|md)", path.name), path.name
+        shown = chat.uploads.name(path)
+        assert not shown.startswith((".", "-")) and len(shown) <= 84
+        assert all(ch.isalnum() or ch in "._-" for ch in shown), shown
     assert not (Path("/etc") / "passwd.txt").exists()
 
 

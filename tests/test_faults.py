@@ -12,6 +12,7 @@ import random
 import shutil
 import signal
 import subprocess
+import threading
 import time
 from pathlib import Path
 
@@ -268,6 +269,34 @@ def test_a_writer_that_waits_too_long_fails_clearly_and_changes_nothing(tmp_path
     assert last.startswith("Error: ") and "still writing" in last and "SEEDQA_LOCK_TIMEOUT" in last
     assert "Traceback" not in result.stderr
     assert snapshot(settings) == before
+
+
+def test_removing_a_document_takes_the_write_lock_too(tmp_path, seed_index):
+    data = tmp_path / "index"
+    shutil.copytree(seed_index.data_dir, data)
+    settings = Settings(data_dir=data, cache_dir=seed_index.cache_dir, lock_timeout=1)
+    assistant = Assistant(settings)
+    source = assistant.documents()[0].source
+    before = snapshot(settings)
+    holding, release = threading.Event(), threading.Event()
+
+    def hold() -> None:  # another writer (a thread of its own: the lock is per thread here)
+        with write_lock(data, timeout=5):
+            holding.set()
+            release.wait(30)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        assert holding.wait(10)
+        with pytest.raises(IndexBusyError, match="SEEDQA_LOCK_TIMEOUT"):
+            assistant.remove_document(source)
+        assert snapshot(settings) == before
+    finally:
+        release.set()
+        holder.join()
+    assert assistant.remove_document(source) > 0
+    assert source not in snapshot(settings)
 
 
 # --- disks -----------------------------------------------------------------------------------

@@ -13,7 +13,6 @@ install hint are tested, not a conversation.
 from __future__ import annotations
 
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -32,6 +31,7 @@ from seedqa.errors import BackendNotInstalledError, LLMRequestError, LLMSetupErr
 from seedqa.cli import main
 from seedqa.settings import Settings
 from tests.conftest import SEEDS
+from tests.faults import free_port
 
 QUESTION = "How many drones did Russia fire at Ukraine overnight?"
 KEY_VARIABLE = "SEEDQA_TEST_LLM_KEY"
@@ -48,12 +48,6 @@ class Server:
     model: str
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def gguf(tmp_path_factory) -> Path:
     """The packaged Gemma 3 270M GGUF, assembled from its chunk packages into tmp."""
@@ -65,7 +59,7 @@ def gguf(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def llm_server(gguf, tmp_path_factory) -> Server:
     """llama.cpp's OpenAI-compatible server on a free loopback port, with an API key."""
-    port, key, model = _free_port(), "test-key-5b1e", "gemma-3-270m"
+    port, key, model = free_port(), "test-key-5b1e", "gemma-3-270m"
     log_path = tmp_path_factory.mktemp("llm-server") / "server.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(
@@ -128,7 +122,7 @@ def extractive(seed_index) -> Answer:
 def _closed_port_settings(index: Settings, **changes) -> Settings:
     """An openai backend whose endpoint nobody listens on: any call to it fails."""
     return Settings(data_dir=index.data_dir, cache_dir=index.cache_dir, llm_backend="openai",
-                    llm_base_url=f"http://127.0.0.1:{_free_port()}/v1", llm_model="none",
+                    llm_base_url=f"http://127.0.0.1:{free_port()}/v1", llm_model="none",
                     llm_api_key_env="", llm_timeout=5, **changes)
 
 

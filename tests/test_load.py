@@ -7,12 +7,17 @@ benchmarks/results/load.json and RELIABILITY.md.
 
 from __future__ import annotations
 
+import asyncio
 import os
+import shutil
 from pathlib import Path
 
 import pytest
 
-from benchmarks.load import Server, measure
+from benchmarks.load import Server, holds_an_accepted_answer, measure, questions, run_sessions
+from qa import Assistant
+from seedqa.settings import Settings
+from ui.app import build_app, launch
 
 
 @pytest.mark.slow
@@ -25,8 +30,27 @@ def test_concurrent_sessions_get_single_user_answers_without_errors(tmp_path):
     assert result["requests"] == 48
     assert result["errors"] == 0, result["error_examples"]
     assert result["answers_differing_from_single_user"] == 0
+    assert result["single_user_answers_holding_an_accepted_answer"] == 8  # and they are right
     # Memory: the run must not grow the server by more than a little (no per-request leak).
     memory = result["server_rss_mb"]
     assert memory["after"] < memory["before"] * 1.25 + 50, memory
     # Generous bound on a shared 2-core machine; the benchmark reports the real figures.
     assert result["latency_s"]["p95"] < 20, result["latency_s"]
+
+
+def test_the_chat_keeps_at_most_max_sessions_conversations(seed_index, tmp_path):
+    # Gradio keeps each session's conversation (also the chat's last value, which its state
+    # expiry does not free); SEEDQA_MAX_SESSIONS bounds how many, so memory is bounded.
+    shutil.copytree(seed_index.data_dir, tmp_path / "index")
+    settings = Settings(data_dir=tmp_path / "index", cache_dir=seed_index.cache_dir, port=0,
+                        max_sessions=3)
+    demo = build_app(Assistant(settings), settings)
+    url = launch(demo, settings, block=False)
+    try:
+        record = questions(1)[0]
+        sessions = asyncio.run(run_sessions(url, 7, [record["question"]]))
+        kept = len(demo.state_holder.session_data)
+    finally:
+        demo.close()
+    assert all(holds_an_accepted_answer(answer, record) for [(answer, _, _)] in sessions), sessions
+    assert 1 <= kept <= 3

@@ -3,20 +3,27 @@ guarded by an audit hook (tests/netguard/sitecustomize.py) that refuses and reco
 non-loopback connect, send or name lookup. Afterwards, the record must be empty.
 
 The hook sees what Python code does (Chroma's client, httpx, urllib, huggingface_hub,
-gradio, posthog); native code that opened its own sockets would not pass through it.
+gradio, posthog). Native code (Chroma's Rust core, the `chroma run` server, tokenizers)
+opens sockets without passing through it, so a second test runs the same steps, and a
+real `chroma run` server, under `strace -f` and checks every connect and send at the
+system-call level: only loopback and local (Unix) sockets may appear.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
+import re
+import shutil
+import signal
 import subprocess
 from pathlib import Path
 
 import pytest
 
 from benchmarks.load import Server, client, final_answer
-from tests.faults import PYTHON, ROOT, child_env
+from tests.faults import PYTHON, ROOT, child_env, free_port, wait_for_port
 
 GUARD = Path(__file__).parent / "netguard"
 QUESTION = "How many drones did Russia fire at Ukraine overnight?"
@@ -89,3 +96,86 @@ def test_ingest_ask_python_and_chat_make_no_outbound_connection(guarded, tmp_pat
 
     assert len(_started(log).splitlines()) >= 4  # every process above ran with the guard
     assert _attempts(log) == []
+
+
+# --- the same at the system-call level: strace sees native code too ---------------------------
+
+STRACE = shutil.which("strace")
+_INET = re.compile(r'sa_family=AF_INET6?, .*?(?:inet_addr\("([^"]+)"\)|inet_pton\(AF_INET6, "([^"]+)")')
+
+
+def _traced(log: Path) -> list[str]:
+    """strace prefix: follow children, record connect and send calls (with their addresses)."""
+    assert STRACE, "strace is missing: bash scripts/install_browser.sh installs it"
+    return [STRACE, "-f", "-qq", "-e", "trace=connect,sendto,sendmsg", "-o", str(log)]
+
+
+def _inet_targets(*logs: Path) -> list[str]:
+    """Every IPv4/IPv6 address a traced process connected or sent to."""
+    return [match.group(1) or match.group(2) for log in logs if log.exists()
+            for match in _INET.finditer(log.read_text(errors="replace"))]
+
+
+def _outward(targets: list[str]) -> list[str]:
+    def local(address: str) -> bool:
+        ip = ipaddress.ip_address(address)
+        mapped = getattr(ip, "ipv4_mapped", None)
+        return ip.is_loopback or (mapped is not None and mapped.is_loopback)
+
+    return sorted({target for target in targets if not local(target)})
+
+
+def test_the_system_call_check_sees_an_outbound_attempt(tmp_path):
+    log = tmp_path / "strace.log"
+    code = ("import socket\ntry:\n    socket.create_connection(('203.0.113.7', 9), timeout=1)\n"
+            "except OSError:\n    pass\n")
+    subprocess.run([*_traced(log), PYTHON, "-c", code], timeout=60, check=True)
+    assert _outward(_inet_targets(log)) == ["203.0.113.7"]
+
+
+@pytest.mark.slow
+def test_no_process_connects_outward_at_the_system_call_level(guarded, tmp_path):
+    env, _ = guarded
+    env = {k: v for k, v in env.items() if k not in ("SEEDQA_NETGUARD_LOG", "PYTHONPATH")}
+    logs = [tmp_path / f"strace-{name}.log"
+            for name in ("ingest", "ask", "server", "remote-ingest", "remote-ask", "chat")]
+    for command, log in ((["ingest", str(ROOT / "seeds")], logs[0]), (["ask", QUESTION], logs[1])):
+        result = subprocess.run([*_traced(log), PYTHON, "-m", "seedqa.cli", *command], env=env,
+                                cwd=ROOT, capture_output=True, text=True, timeout=300)
+        assert result.returncode == 0, result.stderr
+    assert "165" in result.stdout
+
+    # A real Chroma server (native code) and a front end asking through it.
+    port = free_port()
+    server = subprocess.Popen([*_traced(logs[2]), str(Path(PYTHON).parent / "chroma"), "run",
+                               "--path", str(tmp_path / "served"), "--host", "127.0.0.1",
+                               "--port", str(port)], env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        wait_for_port(port, server)
+        remote = dict(env, SEEDQA_CHROMA_URL=f"http://127.0.0.1:{port}",
+                      SEEDQA_DATA_DIR=str(tmp_path / "front"))
+        for command, log in ((["ingest", str(ROOT / "seeds")], logs[3]), (["ask", QUESTION], logs[4])):
+            result = subprocess.run([*_traced(log), PYTHON, "-m", "seedqa.cli", *command], env=remote,
+                                    cwd=ROOT, capture_output=True, text=True, timeout=300)
+            assert result.returncode == 0, result.stderr
+        assert "165" in result.stdout
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(30)
+
+    chat = Server.start(tmp_path / "index", Path(os.environ["SEEDQA_CACHE_DIR"]),
+                        extra_env={k: v for k, v in env.items()
+                                   if k.startswith(("ANONYMIZED", "GRADIO", "HF_"))},
+                        wrapper=_traced(logs[5]))
+    try:
+        session = client(chat.url)
+        assert "165" in final_answer(session.predict(QUESTION, api_name="/ask"))
+        session.close()
+    finally:
+        chat.stop()
+
+    targets = _inet_targets(*logs)
+    assert "127.0.0.1" in targets  # the trace saw the front ends' loopback traffic to the server
+    assert _outward(targets) == []
+

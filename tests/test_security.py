@@ -143,7 +143,7 @@ def test_too_many_files_at_once_are_refused_whole(tmp_path):
         status = chat.upload(paths)[0]
     assert "over the limit of 2" in status
     assert chat.assistant.documents() == []
-    assert not chat.upload_dir.exists() or not any(chat.upload_dir.iterdir())
+    assert not chat.uploads.files()
     assert "added" in chat.upload(paths[:2])[0]
 
 
@@ -157,4 +157,4 @@ def test_uploads_are_kept_under_the_data_dir_only_when_read(tmp_path):
     with pytest.warns(UserWarning):
         chat.upload([str(good), str(bad), str(wrong)])
     assert chat.upload_dir.parent == settings.data_dir
-    assert sorted(p.name for p in chat.upload_dir.iterdir()) == ["good.md"]
+    assert [chat.uploads.name(p) for p in chat.uploads.files()] == ["good.md"]

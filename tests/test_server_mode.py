@@ -12,7 +12,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -20,29 +19,11 @@ import pytest
 from qa import Assistant
 from seedqa.errors import SeedqaError
 from seedqa.settings import Settings
-from tests.faults import child_env, report_text, seedqa_cli
+from tests.faults import child_env, free_port, report_text, seedqa_cli, wait_for_port
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMA = Path(sys.executable).parent / "chroma"
 QUESTION = "How many drones did Russia fire at Ukraine overnight?"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _wait_for_port(port: int, process: subprocess.Popen, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"chroma run exited with {process.returncode}")
-        with socket.socket() as probe:
-            if probe.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.1)
-    raise AssertionError(f"chroma run did not listen on {port} within {timeout} s")
 
 
 @pytest.fixture(scope="module")
@@ -50,14 +31,14 @@ def chroma_server(tmp_path_factory):
     """`chroma run --path TMP --host 127.0.0.1 --port FREE` from the venv; stopped afterwards."""
     # chromadb is a pinned dependency: a missing server command is a broken install.
     assert CHROMA.exists(), f"no {CHROMA}: reinstall with bash scripts/setup.sh --test"
-    port = _free_port()
+    port = free_port()
     path = tmp_path_factory.mktemp("chroma-server")
     log = (path.parent / "chroma-server.log").open("w")
     env = dict(os.environ, ANONYMIZED_TELEMETRY="False")
     server = subprocess.Popen([str(CHROMA), "run", "--path", str(path), "--host", "127.0.0.1",
                                "--port", str(port)], stdout=log, stderr=subprocess.STDOUT, env=env)
     try:
-        _wait_for_port(port, server)
+        wait_for_port(port, server)
         yield f"http://127.0.0.1:{port}"
     finally:
         server.send_signal(signal.SIGTERM)

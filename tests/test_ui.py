@@ -230,8 +230,8 @@ def test_uploaded_document_is_listed_and_answerable_at_once(fresh, tmp_path):
     assert "added" in _visible_text(status)
     assert "Lighthouse log" in _visible_text(documents)
     assert "Lighthouse log" in _visible_text(examples)
-    stored = fresh.upload_dir / "lighthouse.md"
-    assert stored.exists()
+    [stored] = fresh.uploads.files()
+    assert "lighthouse" not in stored.name and stored.suffix == ".md"  # a name we generated
     assert choices["choices"] == [("Lighthouse log (lighthouse.md)", str(stored.resolve()))]
 
     _, messages, _ = _ask(fresh, "Who is the keeper of Skerry Point lighthouse?")
@@ -265,7 +265,21 @@ def test_bad_uploads_are_reported_and_nothing_breaks(fresh, tmp_path):
     assert "table.csv" in text
     assert "No documents yet" in _visible_text(documents)
     assert fresh.assistant.documents() == []
-    assert not any(fresh.upload_dir.iterdir())
+    assert not fresh.uploads.files()
+
+
+def test_uploading_the_same_name_again_replaces_the_earlier_version(fresh, tmp_path):
+    for number, code in enumerate(["4412", "9087"]):
+        folder = tmp_path / f"v{number}"
+        folder.mkdir()
+        (folder / "codes.txt").write_text(f"The storeroom code is {code}.\n")
+        status = fresh.upload([str(folder / "codes.txt")])[0]
+        assert "codes.txt: " in _visible_text(status)
+    [stored] = fresh.uploads.files()
+    assert [record.source for record in fresh.assistant.documents()] == [str(stored.resolve())]
+    _, messages, _ = _ask(fresh, "What is the storeroom code?")
+    assert "9087" in _visible_text(messages[-1]["content"])
+    assert "4412" not in _visible_text(messages[-1]["content"])
 
 
 def test_remove_document_forgets_it_and_its_upload(fresh, tmp_path):
@@ -276,7 +290,7 @@ def test_remove_document_forgets_it_and_its_upload(fresh, tmp_path):
     status, documents, choices, _ = fresh.remove(source)
     assert "Removed note.txt" in _visible_text(status)
     assert fresh.assistant.documents() == [] and choices["choices"] == []
-    assert not Path(source).exists()
+    assert not Path(source).exists() and not fresh.uploads.files()
     with pytest.raises(gr.Error):
         fresh.remove(None)
     with pytest.raises(gr.Error, match="No indexed document"):

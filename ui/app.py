@@ -30,7 +30,8 @@ from seedqa.errors import DocumentNotFoundError, IndexNotReadyError, SeedqaError
 from seedqa.settings import Settings
 from ui import render
 from ui.assets import CITATION_JS, CSS, EXAMPLES_JS
-from ui.security import exposure_warning, login_pairs, upload_name
+from ui.security import exposure_warning, login_pairs
+from ui.uploads import UploadFolder
 
 if TYPE_CHECKING:
     from qa import Answer, Assistant, Citation
@@ -48,6 +49,23 @@ class Turn:
     answer: Answer | None = None
     error: str | None = None
     done: bool = False
+    _bubble: str | None = field(default=None, repr=False, compare=False)
+
+    def bubble(self, number: int) -> str:
+        """The answer's chat bubble; a finished turn's is rendered once, not on every update."""
+        if self._bubble is not None:
+            return self._bubble
+        if self.error is not None:
+            content = render.error_message(self.error)
+        elif self.answer is not None:
+            content = render.answer_message(self.answer, number, final=self.done)
+            if self.done:
+                content += unsupported_notice(self.answer)
+        else:
+            content = render.pending_message()
+        if self.done:
+            self._bubble = content
+        return content
 
 
 @dataclass
@@ -71,15 +89,7 @@ class ChatSession:
         shown = []
         for number, turn in enumerate(self.turns):
             shown.append({"role": "user", "content": render.question_message(turn.question)})
-            if turn.error is not None:
-                content = render.error_message(turn.error)
-            elif turn.answer is not None:
-                content = render.answer_message(turn.answer, number, final=turn.done)
-                if turn.done:
-                    content += unsupported_notice(turn.answer)
-            else:
-                content = render.pending_message()
-            shown.append({"role": "assistant", "content": content})
+            shown.append({"role": "assistant", "content": turn.bubble(number)})
         return shown
 
     def citation(self, turn: int, n: int) -> Citation | None:
@@ -148,6 +158,7 @@ class ChatUI:
         self.assistant = assistant
         self.settings = settings or assistant.settings
         self.upload_dir = Path(self.settings.data_dir) / "uploads"
+        self.uploads = UploadFolder(self.upload_dir)
 
     # --- chat -----------------------------------------------------------------
 
@@ -224,8 +235,9 @@ class ChatUI:
     def refresh(self) -> tuple[str, Any, str]:
         """The documents table, the remove menu and the example questions, from the index."""
         records = self.assistant.documents()
-        choices = [(f"{record.title or Path(record.source).name} ({Path(record.source).name})",
-                    record.source) for record in records]
+        names = {record.source: self.uploads.name(record.source) for record in records}
+        choices = [(f"{record.title or names[record.source]} ({names[record.source]})", record.source)
+                   for record in records]
         return (
             render.documents_table(records),
             gr.update(choices=choices, value=None),
@@ -257,8 +269,8 @@ class ChatUI:
                 lines.append(("error", f"{name}: {render.size(size)} is over the {render.size(limit)} "
                                        "limit per file (set SEEDQA_MAX_FILE_MB to change it)."))
                 continue
-            # Our own name, never the one the browser sent: no paths, no hidden files.
-            target = self.upload_dir / upload_name(name, path.suffix)
+            # A name we generate, never the one the browser sent (ui/uploads.py).
+            target = self.uploads.place(name, path.suffix)
             shutil.copyfile(path, target)
             staged.append(target)
 
@@ -273,13 +285,14 @@ class ChatUI:
                 indexed = {record.source for record in self.assistant.documents()}
                 for target in staged:
                     if str(target.resolve()) not in indexed:
-                        target.unlink(missing_ok=True)
+                        self.uploads.forget(target)
                 raise gr.Error(str(error)) from error
             for result in report.files:
-                name = Path(result.source).name
+                stored, name = Path(result.source).name, self.uploads.name(result.source)
                 if result.status in ("failed", "skipped"):
-                    lines.append(("error", result.message or f"{name}: {result.status}"))
-                    Path(result.source).unlink(missing_ok=True)
+                    message = (result.message or f"{stored}: {result.status}").replace(stored, name)
+                    lines.append(("error", message))
+                    self.uploads.forget(result.source)
                 else:
                     lines.append(("ok", f"{name}: {result.status}, {result.chunks} chunks. "
                                         "Ask about it now."))
@@ -294,14 +307,13 @@ class ChatUI:
         """Remove one document from the index (and its uploaded copy, if it was uploaded here)."""
         if not source:
             raise gr.Error("Choose a document to remove first.")
+        name = self.uploads.name(source)
         try:
             chunks = self.assistant.remove_document(source)
-        except DocumentNotFoundError as error:
+        except SeedqaError as error:  # not indexed, another writer, a read-only disk
             raise gr.Error(str(error)) from error
-        path = Path(source)
-        if path.parent.resolve() == self.upload_dir.resolve():
-            path.unlink(missing_ok=True)
-        status = render.notice(f"Removed {path.name} ({chunks} chunks).")
+        self.uploads.forget(source)
+        status = render.notice(f"Removed {name} ({chunks} chunks).")
         return (status, *self.refresh())
 
     # --- layout -------------------------------------------------------------------
@@ -402,6 +414,7 @@ def launch(demo: gr.Blocks, settings: Settings, *, host: str | None = None, port
         show_error=False,
         css=CSS,
         max_file_size=int(settings.max_file_mb * 1e6),
+        state_session_capacity=settings.max_sessions,
         ssr_mode=False,
         mcp_server=False,
         pwa=False,
