@@ -296,6 +296,7 @@ def main() -> None:
         "load_average_at_start": os.getloadavg()[0],
         "python": platform.python_version(),
         "concurrency_limit": Settings().concurrency_limit,
+        "max_sessions": Settings().max_sessions,
         "answerer": "extractive (default)",
         "rounds": rounds,
     }

@@ -165,18 +165,30 @@ def _load() -> list[str]:
         f"Against the issue's targets (default settings, {LOAD.name}): errors {errors} (target 0: "
         f"{'met' if errors == 0 else 'NOT met'}); answers differing from one user's {differing} "
         f"(target 0: {'met' if differing == 0 else 'NOT met'}); p95 latency, median over rounds, "
-        f"{p95:.2f} s (target 1 s on 2 cores: {'met' if p95 <= 1 else 'NOT met'}). The load "
-        "generator shares the server's two cores: sampled from /proc during a run, its 20 "
-        "gradio_client threads used about 1.2 cores and the server about 0.55, so the figure "
-        "is bounded by the client as much as by seedqa. Memory: the "
-        "server's RSS grows with each round of new sessions (see the RSS column). That is "
-        "consistent with Gradio 6.31 keeping every session's `gr.State` (here each "
-        "conversation's answers) for an hour after the session closes, and up to 10,000 "
-        "sessions (gradio/state_holder.py); it was not shown to level off within this run, and "
-        "the cause was not isolated.",
+        f"{p95:.2f} s (target 1 s on 2 cores: {'met' if p95 <= 1 else 'NOT met'}). The sessions "
+        "are coroutines on one thread speaking Gradio's HTTP protocol, sharing the server's two "
+        "cores (benchmarks/load.py says why not gradio_client: its threads used more CPU than "
+        "the server).",
+        "",
+        "Memory: Gradio keeps each session's conversation (its state, for an hour after the tab "
+        "closes, and the chat's last value, until the session is dropped), so the server's RSS "
+        "rises with each round of new sessions. `SEEDQA_MAX_SESSIONS` (default 1000) bounds how "
+        "many are kept, dropping the least recently used (tests/test_load.py checks it). "
+        + _memory_bound(),
         "",
     ]
     return lines
+
+
+def _memory_bound() -> str:
+    variant = RESULTS / "load-max-sessions.json"
+    if not variant.exists():
+        return "The bounded run (load-max-sessions.json) has not been made yet."
+    report = json.loads(variant.read_text())
+    after = [r["server_rss_mb"]["after"] for r in report["rounds"]]
+    return (f"In {variant.name} ({report['max_sessions']} sessions kept, "
+            f"{len(after)} rounds of {report['rounds'][0]['sessions']} new sessions) the RSS after "
+            f"each round was {' / '.join(f'{mb:.0f}' for mb in after)} MB.")
 
 
 def _load_report(path: Path) -> list[str]:
@@ -192,7 +204,8 @@ def _load_report(path: Path) -> list[str]:
     return [
         f"`{path.relative_to(ROOT)}`: `{report['command']}` ({report['what']}; {report['cpus']} CPUs, load average "
         f"{report['load_average_at_start']:.1f} at the start from other work on the machine; "
-        f"concurrency limit {report['concurrency_limit']}; {report['answerer']} answerer):", "",
+        f"concurrency limit {report['concurrency_limit']}; sessions kept {report.get('max_sessions', 10000)}; "
+        f"{report['answerer']} answerer):", "",
         *_table(rows, ["round", "sessions x questions", "errors", "answers differing from one user",
                        "p50 s", "p95 s", "max s", "one user p50 s", "answers/s",
                        "server RSS MB before / peak / after"]),
