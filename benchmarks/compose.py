@@ -231,6 +231,8 @@ def scale_section(result: dict | None) -> list[str]:
               f"grows {growth['ratio']:.2f}x from {growth['from_chunks']:,} to "
               f"{growth['to_chunks']:,} chunks (target: <= 2x from 1k to 100k: {met}). The first "
               "question after opening an index builds its lexical (BM25) side.", ""]
+    if result.get("notes"):
+        lines += [result["notes"], ""]
     missing = result.get("sizes_asked", [])[len(result["sizes"]):]
     if missing:
         lines += ["Not measured in this run (stopped before): "

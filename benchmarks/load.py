@@ -291,7 +291,9 @@ def main() -> None:
 
     report = {
         "what": "concurrent chat sessions against `seedqa chat` over loopback (httpx, one event loop)",
-        "command": "python -m benchmarks.load " + " ".join(sys.argv[1:]),
+        "command": " ".join([*(f"{k}={v}" for k, v in sorted(os.environ.items())
+                               if k.startswith("SEEDQA_")), "python -m benchmarks.load",
+                             *sys.argv[1:]]),
         "cpus": os.cpu_count(),
         "load_average_at_start": os.getloadavg()[0],
         "python": platform.python_version(),

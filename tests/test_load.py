@@ -40,7 +40,8 @@ def test_concurrent_sessions_get_single_user_answers_without_errors(tmp_path):
 
 def test_the_chat_keeps_at_most_max_sessions_conversations(seed_index, tmp_path):
     # Gradio keeps each session's conversation (also the chat's last value, which its state
-    # expiry does not free); SEEDQA_MAX_SESSIONS bounds how many, so memory is bounded.
+    # expiry does not free) and a record of each request; seedqa bounds both, so the server's
+    # memory is bounded.
     shutil.copytree(seed_index.data_dir, tmp_path / "index")
     settings = Settings(data_dir=tmp_path / "index", cache_dir=seed_index.cache_dir, port=0,
                         max_sessions=3)
@@ -50,7 +51,9 @@ def test_the_chat_keeps_at_most_max_sessions_conversations(seed_index, tmp_path)
         record = questions(1)[0]
         sessions = asyncio.run(run_sessions(url, 7, [record["question"]]))
         kept = len(demo.state_holder.session_data)
+        request_records = demo._queue.ANALYTICS_MAX_EVENTS  # Gradio's per-request log, capped
     finally:
         demo.close()
     assert all(holds_an_accepted_answer(answer, record) for [(answer, _, _)] in sessions), sessions
     assert 1 <= kept <= 3
+    assert request_records == 1000

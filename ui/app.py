@@ -13,6 +13,7 @@ reaches another's. The index is shared: an upload is answerable for everyone.
 from __future__ import annotations
 
 import dataclasses
+import os
 import shutil
 import socket
 import sys
@@ -23,6 +24,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import seedqa  # noqa: F401  (sets the quiet, offline environment before gradio reads it)
+
+# Gradio keeps a record of every request for its monitoring page (off here), up
+# to 10,000 by default: a slow climb of the server's memory under steady use.
+os.environ.setdefault("GRADIO_ANALYTICS_MAX_EVENTS", "1000")
 
 import gradio as gr  # isort: skip
 
