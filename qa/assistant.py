@@ -13,7 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from qa.answerer import AnswerRequest, ExtractiveAnswerer, earlier_questions
-from qa.retrieval import HybridRetriever, is_follow_up, previous_questions, search_query
+from qa.retrieval import Corpus, HybridRetriever, is_follow_up, previous_questions, search_query
 from qa.types import Answer, Citation
 from seedqa.errors import DocumentNotFoundError, IndexNotReadyError, InvalidQuestionError
 from seedqa.settings import Settings
@@ -45,8 +45,8 @@ class Assistant:
                  history: list[dict] | None = None) -> list[Citation]:
         """The passages most likely to hold the answer, best first."""
         question = self._check(question)
-        self._require_documents()
-        return self.retriever.rank(search_query(question, history), k or self.settings.top_k)
+        return self.retriever.rank(search_query(question, history), k or self.settings.top_k,
+                                   corpus=self._corpus())
 
     def answer(self, question: str, history: list[dict] | None = None, *,
                backend: str | None = None) -> Answer:
@@ -68,17 +68,17 @@ class Assistant:
         an LLM backend yields as tokens arrive.
         """
         question = self._check(question)
-        self._require_documents()
+        corpus = self._corpus()  # one snapshot per question: checking it reads the index
         backend = backend or self.settings.llm_backend
         if backend == "extractive":
-            yield self.answerer.invoke(self._request(question, history))
+            yield self.answerer.invoke(self._request(question, history, corpus))
             return
         generative = self.generative(backend)
         standalone = generative.condense(question, history) if history else question
         if standalone is None:  # the model's rewrite was unusable: the core's method
-            request = self._request(question, history)
+            request = self._request(question, history, corpus)
         else:
-            request = self._request(standalone, None)
+            request = self._request(standalone, None, corpus)
         for answer in generative.stream(request):
             meta = answer.meta if standalone in (None, question) else {
                 **answer.meta, "standalone_question": standalone}
@@ -100,15 +100,17 @@ class Assistant:
                 )
             return self._generative[backend]
 
-    def _request(self, question: str, history: list[dict] | None) -> AnswerRequest:
+    def _request(self, question: str, history: list[dict] | None,
+                 corpus: Corpus | None = None) -> AnswerRequest:
         """Retrieve for `question` (with the history's last question when it leans on it)."""
+        corpus = corpus if corpus is not None else self._corpus()
         query = search_query(question, history)
         query_vector = self.index.embed([query])[0]
-        passages = self.retriever.rank(query, self.settings.top_k, query_vector)
+        passages = self.retriever.rank(query, self.settings.top_k, query_vector, corpus)
         return AnswerRequest(
             question=question,
             passages=tuple(passages),
-            idf=self.retriever.corpus().lexical.idf,
+            idf=corpus.lexical.idf,
             earlier=earlier_questions(previous_questions(history), is_follow_up(question)),
             query_vector=query_vector,
             embed=self.index.embed,
@@ -127,9 +129,12 @@ class Assistant:
             raise InvalidQuestionError("The question has no words in it; ask in words.")
         return question
 
-    def _require_documents(self) -> None:
-        if not self.retriever.corpus().chunks:
+    def _corpus(self) -> Corpus:
+        """The index's current snapshot; IndexNotReadyError when it holds nothing yet."""
+        corpus = self.retriever.corpus()
+        if not corpus.chunks:
             raise IndexNotReadyError(self.index.location)
+        return corpus
 
     # --- documents --------------------------------------------------------------
 

@@ -114,9 +114,10 @@ class HybridRetriever(BaseRetriever):
     ) -> list[Document]:
         return [_to_document(c) for c in self.rank(query, self.k)]
 
-    def rank(self, query: str, k: int, query_vector=None) -> list[Citation]:
-        """The `k` best passages for `query` (its embedding may be passed in, if known)."""
-        corpus = self.corpus()
+    def rank(self, query: str, k: int, query_vector=None,
+             corpus: Corpus | None = None) -> list[Citation]:
+        """The `k` best passages for `query` (its embedding and the snapshot may be passed in)."""
+        corpus = corpus if corpus is not None else self.corpus()
         if not corpus.chunks:
             return []
         depth = max(self.settings.candidates, k)
