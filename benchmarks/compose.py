@@ -209,6 +209,8 @@ def ingest_section(result: dict | None) -> list[str]:
     if result.get("numpy_batch_size_sweep"):
         lines += ["NumPy embedder by batch size (texts/s): " + ", ".join(
             f"{b}: {r:.1f}" for b, r in result["numpy_batch_size_sweep"].items()), ""]
+    if result.get("notes"):
+        lines += [result["notes"], ""]
     return lines
 
 

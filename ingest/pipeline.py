@@ -13,7 +13,7 @@ import logging
 import os
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +24,12 @@ from seedqa.errors import IngestError, UnsupportedFileError
 from seedqa.locking import write_lock
 from seedqa.offline import tiktoken_cache
 from seedqa.settings import Settings
-from seedqa.store import ChunkRecord, DocumentRecord, Index
+from seedqa.store import ChunkRecord, DocumentRecord, Index, pack_vectors
+from seedqa.text import sentences
+
+# Part of every document's version: 2 added sentence vectors to chunks, so
+# documents ingested before are embedded again on the next ingest.
+INDEX_FORMAT = 2
 
 Progress = Callable[[int, int, str], None]  # (done, total, message)
 Notice = Callable[[str], None]  # e.g. "another ingest is writing; waiting"
@@ -134,7 +139,7 @@ class Ingestor:
         shape = json.dumps(
             [document.title, document.date, self.settings.tiktoken_encoding,
              self.settings.chunk_tokens, self.settings.chunk_overlap_tokens,
-             self.index.embedder.name, CHUNKER_VERSION],
+             self.index.embedder.name, CHUNKER_VERSION, INDEX_FORMAT],
         )
         return hashlib.sha256(f"{shape}\0{document.text}".encode()).hexdigest()[:32]
 
@@ -188,12 +193,11 @@ class Ingestor:
             return FileResult(source, "unchanged", previous.chunks), (0, previous.chunks, removed)
         chunks = self._chunks(document, version)
         stored = self.index.embeddings_by_text(source)
-        embeddings = self._embed(chunks, stored)
+        chunks, embeddings, kept = self._embed(chunks, stored)
         record = DocumentRecord(source, document.title, version, len(chunks), len(document.text),
                                 document.date, document.page_starts, time.time())
         self.index.write_document(record, document.text, chunks, embeddings)
         texts = {chunk.text for chunk in chunks}
-        kept = len(texts & stored.keys())
         counts = (len(texts) - kept, kept, len(stored.keys() - texts))
         status = "updated" if previous else "added"
         return FileResult(source, status, len(chunks), document.note or ""), counts
@@ -209,12 +213,26 @@ class Ingestor:
             ))
         return chunks
 
-    def _embed(self, chunks: list[ChunkRecord], stored: dict[str, np.ndarray]) -> np.ndarray:
-        """Embeddings for `chunks`, reusing stored ones for chunk texts that did not change."""
-        missing = list(dict.fromkeys(c.text for c in chunks if c.text not in stored))
-        fresh = dict(zip(missing, self.index.embedder.encode(missing))) if missing else {}
-        rows = [stored[c.text] if c.text in stored else fresh[c.text] for c in chunks]
-        return np.asarray(rows, dtype=np.float32)
+    def _embed(self, chunks: list[ChunkRecord], stored: dict[str, tuple[np.ndarray, str]]
+               ) -> tuple[list[ChunkRecord], np.ndarray, int]:
+        """Chunks with their sentence vectors, their embeddings, and how many texts were reused.
+
+        Stored vectors are reused for chunk texts that did not change (unless
+        they lack the sentence vectors this embedder could add).
+        """
+        embedder = self.index.embedder
+        pools = embedder.backend == "numpy"
+        reusable = {text: found for text, found in stored.items() if found[1] or not pools}
+        missing = list(dict.fromkeys(c.text for c in chunks if c.text not in reusable))
+        fresh = {}
+        if missing:
+            vectors, per_text = embedder.encode_passages(missing, [sentences(t) for t in missing])
+            fresh = {text: (vector, pack_vectors(rows))
+                     for text, vector, rows in zip(missing, vectors, per_text)}
+        found = [reusable.get(c.text) or fresh[c.text] for c in chunks]
+        chunks = [replace(c, sentence_vectors=blob) for c, (_, blob) in zip(chunks, found)]
+        embeddings = np.asarray([vector for vector, _ in found], dtype=np.float32)
+        return chunks, embeddings, len({c.text for c in chunks} - set(missing))
 
     def prune(self) -> list[FileResult]:
         """Forget documents whose file is gone, and chunks no document claims."""

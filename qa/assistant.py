@@ -114,6 +114,7 @@ class Assistant:
             earlier=earlier_questions(previous_questions(history), is_follow_up(question)),
             query_vector=query_vector,
             embed=self.index.embed,
+            sentence_vectors=tuple(corpus.sentences_of(corpus.rows[p.chunk_id]) for p in passages),
         )
 
     def _check(self, question: str) -> str:

@@ -2,7 +2,7 @@
 
 BM25 and the embedding see a passage as a whole; a crowd-written question
 usually restates one sentence of the passage that answers it. So the best
-few candidates of the first stage are scored again from five features:
+few candidates of the first stage are scored again from seven features:
 
 - `dense`, `lexical`: the first stage's z-scored cosine and BM25;
 - `sentence`: the idf-weighted share of the question's terms found in the
@@ -10,12 +10,19 @@ few candidates of the first stage are scored again from five features:
 - `window`: the same share within the best run of `WINDOW` consecutive terms
   (proximity, across sentence ends);
 - `bigram`: the share of the question's adjacent term pairs that also stand
-  together in the passage ("oil embargo", "Treaty of Easton").
+  together in the passage ("oil embargo", "Treaty of Easton");
+- `best_sentence`, `second_sentence`: the two highest cosines of the question
+  with the passage's sentences, each embedded in the context of the whole
+  passage at ingest (seedqa/minilm.py pools their tokens from the passage's
+  own forward pass, so they cost no extra model time). One sentence that says
+  what the question asks beats a passage that is about it throughout; the
+  second one's weight is negative for that reason.
 
 `WEIGHTS` are a logistic regression of "the passage contains an accepted
 answer" on these features, fitted on a fixed development slice (the first
 1,000 answerable questions of the SQuAD set, about a third) over the top 30
-candidates per question, and reported on all 2,910 (benchmarks/README.md).
+candidates per question by benchmarks/fit_rescoring.py, and reported on all
+2,910 (benchmarks/README.md).
 No question's id or content is special-cased.
 """
 
@@ -28,7 +35,7 @@ from seedqa.text import sentences, terms
 
 WINDOW = 15  # terms; about one clause
 # Fitted as described above (benchmarks/README.md, "rescoring"); order of `features`.
-WEIGHTS = (0.62, 0.17, 0.87, 0.82, 1.39)
+WEIGHTS = (0.49, 0.18, 0.81, 0.51, 1.12, 2.97, -1.3)
 
 
 @dataclass(frozen=True)
@@ -48,15 +55,17 @@ class PassageTerms:
 
 
 def features(query_terms: Sequence[str], weights: Mapping[str, float], passage: PassageTerms,
-             dense: float, lexical: float) -> tuple[float, ...]:
-    """(dense, lexical, sentence, window, bigram) for one candidate passage."""
+             dense: float, lexical: float, sentence_cosines: tuple[float, float]
+             ) -> tuple[float, ...]:
+    """(dense, lexical, sentence, window, bigram, best and second sentence cosine)."""
     total = sum(weights.values())
     if total <= 0:
-        return dense, lexical, 0.0, 0.0, 0.0
+        return dense, lexical, 0.0, 0.0, 0.0, *sentence_cosines
     sentence = max(sum(w for t, w in weights.items() if t in s) for s in passage.sentences)
     query_pairs = set(zip(query_terms, query_terms[1:]))
     bigram = len(query_pairs & passage.pairs) / len(query_pairs) if query_pairs else 0.0
-    return (dense, lexical, sentence / total, _window(passage.terms, weights) / total, bigram)
+    return (dense, lexical, sentence / total, _window(passage.terms, weights) / total, bigram,
+            *sentence_cosines)
 
 
 def _window(passage_terms: Sequence[str], weights: Mapping[str, float]) -> float:

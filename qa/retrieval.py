@@ -4,13 +4,14 @@ Stage one z-scores each retriever's scores (so that a clear winner on either
 side stands out, where reciprocal rank flattens every list to the same
 curve) and adds them with `dense_weight` and `lexical_weight`. Stage two
 re-scores the best `rescore_candidates` with where the question's words sit
-in each passage (qa/rescoring.py). On SQuAD, z-score fusion lifted recall@1
-from 0.748 (reciprocal rank) to 0.833, and re-scoring to 0.875 with
-paragraph chunks (benchmarks/README.md).
+in each passage and how close the question comes to its best sentences
+(qa/rescoring.py). On SQuAD, z-score fusion lifted recall@1 from 0.748
+(reciprocal rank) to 0.833, re-scoring to 0.875 with paragraph chunks, and
+the sentence vectors to 0.880 (benchmarks/README.md).
 
 `HybridRetriever` is a LangChain retriever, so it composes with LangChain
-chains; `Corpus` is the in-memory view of the index (lexical index plus which
-document versions are live) that it keeps in step with the store.
+chains; `Corpus` is the in-memory view of the index (its live chunks and
+their lexical index) that it keeps in step with the store.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from qa import rescoring
 from qa.lexical import LexicalIndex
 from qa.types import Citation
 from seedqa.settings import Settings
-from seedqa.store import ChunkRecord, Index
+from seedqa.store import ChunkRecord, Index, unpack_vectors
 from seedqa.text import terms, words
 
 # Words that point back at an earlier turn: "How many of them ...", "When did it ...".
@@ -70,9 +71,10 @@ class Corpus:
     generation: str
     chunks: tuple[ChunkRecord, ...]
     lexical: LexicalIndex
-    live: dict[str, str]  # source -> live version
     # Row -> the chunk's terms for re-scoring, filled as chunks first become candidates.
     passage_terms: dict[int, rescoring.PassageTerms] = field(default_factory=dict, compare=False)
+    # Row -> the chunk's sentence vectors, decoded as chunks first become candidates.
+    sentence_vectors: dict[int, np.ndarray] = field(default_factory=dict, compare=False)
 
     @functools.cached_property
     def rows(self) -> dict[str, int]:
@@ -83,6 +85,12 @@ class Corpus:
         found = self.passage_terms.get(row)
         if found is None:
             found = self.passage_terms[row] = rescoring.PassageTerms.of(self.chunks[row].text)
+        return found
+
+    def sentences_of(self, row: int) -> np.ndarray:
+        found = self.sentence_vectors.get(row)
+        if found is None:
+            found = self.sentence_vectors[row] = unpack_vectors(self.chunks[row].sentence_vectors)
         return found
 
 
@@ -104,9 +112,8 @@ class HybridRetriever(BaseRetriever):
         with self._lock:
             if self._corpus is None or self._corpus.generation != generation:
                 chunks = tuple(self.index.live_chunks())
-                live = {chunk.source: chunk.version for chunk in chunks}
                 lexical = LexicalIndex([chunk.text for chunk in chunks])
-                self._corpus = Corpus(generation, chunks, lexical, live)
+                self._corpus = Corpus(generation, chunks, lexical)
             return self._corpus
 
     def _get_relevant_documents(
@@ -120,51 +127,99 @@ class HybridRetriever(BaseRetriever):
         corpus = corpus if corpus is not None else self.corpus()
         if not corpus.chunks:
             return []
-        depth = max(self.settings.candidates, k)
-
         if query_vector is None:
             query_vector = self.index.embed([query])[0]
-        dense_scores: dict[int, float] = {}
-        for chunk, similarity in self.index.search(query_vector, depth, corpus.live):
-            row = corpus.rows.get(chunk.id)
-            if row is not None:
-                dense_scores[row] = similarity
-        query_terms = terms(query)
-        all_lexical = corpus.lexical.scores(Counter(query_terms))
-        lexical_rows = [row for row, _ in corpus.lexical.search_scores(all_lexical, depth)]
-
-        # z-scores: BM25 against every chunk's score; cosine against the dense list (all
-        # that Chroma returns), a chunk missing from it counting as the list's last.
-        lexical_z = (all_lexical - all_lexical.mean()) / (all_lexical.std() + 1e-9)
-        dense_z = _z_scores(dense_scores)
-        floor = min(dense_z.values(), default=0.0)
-        candidates = list(dict.fromkeys([*dense_scores, *lexical_rows]))
-        first = {row: self.settings.dense_weight * dense_z.get(row, floor)
-                 + self.settings.lexical_weight * float(lexical_z[row]) for row in candidates}
-        ranked = sorted(candidates, key=lambda row: (-first[row], row))
-
-        final = dict(first)
+        stage = self._first_stage(query, max(self.settings.candidates, k), query_vector, corpus)
+        ranked, final = stage.ranked, dict(stage.first)
         head = ranked[: self.settings.rescore_candidates]
         if head:
-            weights = {term: corpus.lexical.idf(term) for term in query_terms}
-            for row in head:
-                values = rescoring.features(query_terms, weights, corpus.terms_of(row),
-                                            dense_z.get(row, floor), float(lexical_z[row]))
+            for row, values in self._features(stage, head, query_vector, corpus):
                 final[row] = rescoring.score(values)
             # Re-scored passages stay ahead of the rest, whose first-stage scores are on
             # another scale: shifted to just below the last re-scored one, in their order.
             head.sort(key=lambda row: (-final[row], row))
             tail = ranked[len(head):]
             if tail:
-                shift = min(final[row] for row in head) - first[tail[0]] - 1e-3
+                shift = min(final[row] for row in head) - stage.first[tail[0]] - 1e-3
                 for row in tail:
-                    final[row] = first[row] + shift
+                    final[row] = stage.first[row] + shift
             ranked = head + tail
         return [
-            _to_citation(corpus.chunks[row], final[row], dense_scores.get(row),
-                         float(all_lexical[row]) if all_lexical[row] > 0 else None)
+            _to_citation(corpus.chunks[row], final[row], stage.dense.get(row),
+                         float(stage.lexical[row]) if stage.lexical[row] > 0 else None)
             for row in ranked[:k]
         ]
+
+    def candidate_features(self, query: str, corpus: Corpus | None = None
+                           ) -> list[tuple[ChunkRecord, tuple[float, ...]]]:
+        """The passages re-scoring sees for `query`, with their features, in first-stage order.
+
+        For fitting `rescoring.WEIGHTS` (benchmarks/fit_rescoring.py).
+        """
+        corpus = corpus if corpus is not None else self.corpus()
+        if not corpus.chunks:
+            return []
+        query_vector = self.index.embed([query])[0]
+        stage = self._first_stage(query, self.settings.candidates, query_vector, corpus)
+        head = stage.ranked[: self.settings.rescore_candidates]
+        return [(corpus.chunks[row], values)
+                for row, values in self._features(stage, head, query_vector, corpus)]
+
+    def _first_stage(self, query: str, depth: int, query_vector, corpus: Corpus) -> _FirstStage:
+        dense = {corpus.rows[chunk_id]: similarity
+                 for chunk_id, similarity in self.index.nearest(query_vector, depth, corpus.rows)}
+        query_terms = terms(query)
+        lexical = corpus.lexical.scores(Counter(query_terms))
+        lexical_rows = [row for row, _ in corpus.lexical.search_scores(lexical, depth)]
+
+        # z-scores: BM25 against every chunk's score; cosine against the dense list (all
+        # that Chroma returns), a chunk missing from it counting as the list's last.
+        lexical_z = (lexical - lexical.mean()) / (lexical.std() + 1e-9)
+        dense_z = _z_scores(dense)
+        floor = min(dense_z.values(), default=0.0)
+        candidates = list(dict.fromkeys([*dense, *lexical_rows]))
+        first = {row: self.settings.dense_weight * dense_z.get(row, floor)
+                 + self.settings.lexical_weight * float(lexical_z[row]) for row in candidates}
+        ranked = sorted(candidates, key=lambda row: (-first[row], row))
+        return _FirstStage(query_terms, ranked, first, dense, lexical, dense_z, lexical_z, floor)
+
+    @staticmethod
+    def _features(stage: _FirstStage, head: list[int], query_vector, corpus: Corpus):
+        weights = {term: corpus.lexical.idf(term) for term in stage.query_terms}
+        lowest = min(stage.dense.values(), default=0.0)
+        for row in head:
+            sentence = _best_two(corpus.sentences_of(row), query_vector,
+                                 stage.dense.get(row, lowest))
+            yield row, rescoring.features(stage.query_terms, weights, corpus.terms_of(row),
+                                          stage.dense_z.get(row, stage.floor),
+                                          float(stage.lexical_z[row]), sentence)
+
+
+@dataclass(frozen=True)
+class _FirstStage:
+    """Fused dense + BM25 scores of one query's candidates, best first."""
+
+    query_terms: list[str]
+    ranked: list[int]
+    first: dict[int, float]
+    dense: dict[int, float]  # row -> cosine, for what Chroma returned
+    lexical: np.ndarray  # BM25 of every chunk
+    dense_z: dict[int, float]
+    lexical_z: np.ndarray
+    floor: float
+
+
+def _best_two(vectors: np.ndarray, query_vector, fallback: float) -> tuple[float, float]:
+    """The two highest cosines of the question with a chunk's sentences.
+
+    A chunk without sentence vectors (an index from a model that can't pool
+    them) uses its own cosine, or the dense list's lowest when Chroma did
+    not return it.
+    """
+    if len(vectors) == 0:
+        return fallback, fallback
+    cosines = np.sort(vectors @ np.asarray(query_vector, dtype=np.float32))
+    return float(cosines[-1]), float(cosines[-2] if len(cosines) > 1 else cosines[-1])
 
 
 def _z_scores(scores: dict[int, float]) -> dict[int, float]:

@@ -33,45 +33,69 @@ _MODULES = [
 ]
 
 
-def _erf(x: np.ndarray) -> np.ndarray:
-    """erf to about 1e-7 (Abramowitz & Stegun 7.1.26), below float32's resolution here.
-
-    BERT's "gelu" is the exact erf form; NumPy has no erf, and scipy.special
-    costs more to import than this whole module.
-    """
-    sign = np.sign(x)
-    a = np.abs(x)
-    t = 1.0 / (1.0 + 0.3275911 * a)
-    poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741
-                + t * (-1.453152027 + t * 1.061405429))))
-    return sign * (1.0 - poly * np.exp(-a * a))
+# Abramowitz & Stegun 7.1.26: erf(z) = 1 - t (a1 + t (a2 + ... + t a5)) exp(-z^2) for z >= 0,
+# t = 1 / (1 + p z); within 1.5e-7, below float32's resolution here.
+_ERF_P = np.float32(0.3275911)
+_ERF_A = tuple(np.float32(a) for a in (0.254829592, -0.284496736, 1.421413741, -1.453152027,
+                                       1.061405429))
 
 
 def _gelu(x: np.ndarray) -> np.ndarray:
-    return 0.5 * x * (1.0 + _erf(x * np.float32(0.7071067811865476)))
+    """BERT's exact (erf) GELU, x * Phi(x), as 0.5 * (x + |x| * erf(|x| / sqrt 2)).
+
+    NumPy has no erf, and scipy.special costs more to import than this whole
+    module. In place on four work arrays: the naive form allocated a new
+    array per operation and took a third of a forward pass.
+    """
+    magnitude = np.abs(x)
+    z = magnitude * np.float32(0.7071067811865476)
+    t = z * _ERF_P
+    t += 1.0
+    np.reciprocal(t, out=t)
+    poly = t * _ERF_A[4]
+    for coefficient in reversed(_ERF_A[:4]):
+        poly += coefficient
+        poly *= t
+    np.square(z, out=z)
+    np.negative(z, out=z)
+    np.exp(z, out=z)
+    poly *= z  # 1 - erf(|x| / sqrt 2)
+    poly *= magnitude
+    np.subtract(magnitude, poly, out=magnitude)
+    magnitude += x
+    magnitude *= 0.5
+    return magnitude
 
 
 def _layer_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, eps: float) -> np.ndarray:
-    mean = x.mean(axis=-1, keepdims=True)
-    centred = x - mean
-    variance = np.mean(centred * centred, axis=-1, keepdims=True)
-    return centred / np.sqrt(variance + eps) * weight + bias
+    """LayerNorm over the last axis, in place: `x` is always a work array of the caller's."""
+    x -= x.mean(axis=-1, keepdims=True)
+    variance = np.einsum("...i,...i->...", x, x)[..., None]
+    variance /= x.shape[-1]
+    variance += eps
+    x /= np.sqrt(variance, out=variance)
+    x *= weight
+    x += bias
+    return x
 
 
 class _Layer:
     """One transformer block's weights, arranged for row-major matmuls."""
 
-    def __init__(self, weights: dict[str, np.ndarray], prefix: str) -> None:
+    def __init__(self, weights: dict[str, np.ndarray], prefix: str, heads: int) -> None:
         def w(name: str) -> np.ndarray:
             return weights[f"{prefix}.{name}"]
 
-        # Query, key and value in one product: one BLAS call instead of three.
+        # Query, key and value in one product: one BLAS call instead of three. The
+        # attention's 1/sqrt(head width) is folded into the query's weights, which
+        # spares a pass over every (token, token) score.
+        query_weight, query_bias = w("attention.self.query.weight"), w("attention.self.query.bias")
+        scale = np.float32(1.0 / np.sqrt(query_weight.shape[0] // heads))
         self.qkv_weight = np.ascontiguousarray(np.concatenate(
-            [w("attention.self.query.weight"), w("attention.self.key.weight"),
+            [query_weight * scale, w("attention.self.key.weight"),
              w("attention.self.value.weight")]).T)
         self.qkv_bias = np.concatenate(
-            [w("attention.self.query.bias"), w("attention.self.key.bias"),
-             w("attention.self.value.bias")])
+            [query_bias * scale, w("attention.self.key.bias"), w("attention.self.value.bias")])
         self.out_weight = np.ascontiguousarray(w("attention.output.dense.weight").T)
         self.out_bias = w("attention.output.dense.bias")
         self.norm1 = (w("attention.output.LayerNorm.weight"), w("attention.output.LayerNorm.bias"))
@@ -106,7 +130,7 @@ class NumpyMiniLM:
             "embeddings.token_type_embeddings.weight"][0]
         self.embedding_norm = (weights["embeddings.LayerNorm.weight"],
                                weights["embeddings.LayerNorm.bias"])
-        self.layers = [_Layer(weights, f"encoder.layer.{i}")
+        self.layers = [_Layer(weights, f"encoder.layer.{i}", self.heads)
                        for i in range(int(config["num_hidden_layers"]))]
         self.dimension = self.word_embeddings.shape[1]
 
@@ -147,18 +171,32 @@ class NumpyMiniLM:
             and (model_path / "tokenizer.json").exists()
         )
 
-    def encode(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
-        """Unit-length embeddings, one float32 row per text, in the order given."""
+    def encode(self, texts: Sequence[str], batch_size: int = 32,
+               spans: Sequence[Sequence[tuple[int, int]]] | None = None):
+        """Unit-length embeddings, one float32 row per text, in the order given.
+
+        With `spans` (character spans per text, its sentences say), also a
+        unit vector per span, pooled from the same pass over the whole text:
+        returns (embeddings, [array (len(spans), dim) per text]). A span with
+        no token left after truncation gets the whole text's vector.
+        """
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        pooled: list[np.ndarray] = [np.zeros((0, self.dimension), np.float32)] * len(texts)
         if not texts:
-            return out
+            return out if spans is None else (out, pooled)
         encodings = self.tokenizer.encode_batch(list(texts))
         # Longest first, like sentence-transformers: batches of similar length pad little.
         order = sorted(range(len(texts)), key=lambda i: -len(encodings[i].ids))
         batches = [order[begin : begin + batch_size] for begin in range(0, len(order), batch_size)]
 
         def run(rows: list[int]) -> None:
-            out[rows] = self._forward([encodings[i].ids for i in rows])
+            hidden, mask = self._hidden([encodings[i].ids for i in rows])
+            out[rows] = _unit(np.einsum("bld,bl->bd", hidden, mask)
+                              / np.maximum(mask.sum(axis=1, keepdims=True), 1e-9))
+            if spans is not None:
+                for position, i in enumerate(rows):
+                    pooled[i] = _pool_spans(hidden[position], encodings[i].offsets, spans[i],
+                                            out[i])
 
         with self._threads.limit(limits=1, user_api="blas"):
             if len(batches) == 1 or self.workers == 1:
@@ -169,9 +207,10 @@ class NumpyMiniLM:
                 # the GIL in matmuls and large element-wise steps.
                 with ThreadPoolExecutor(min(self.workers, len(batches))) as pool:
                     list(pool.map(run, batches))
-        return out
+        return out if spans is None else (out, pooled)
 
-    def _forward(self, batch: list[list[int]]) -> np.ndarray:
+    def _hidden(self, batch: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
+        """The last layer's token vectors (batch, length, dim) and the real-token mask."""
         length = max(len(ids) for ids in batch)
         ids = np.zeros((len(batch), length), dtype=np.int64)
         mask = np.zeros((len(batch), length), dtype=np.float32)
@@ -185,28 +224,48 @@ class NumpyMiniLM:
         bias = ((1.0 - mask) * np.finfo(np.float32).min)[:, None, None, :]
         for layer in self.layers:
             hidden = self._block(hidden, bias, layer)
-
-        summed = np.einsum("bld,bl->bd", hidden, mask)
-        pooled = summed / np.maximum(mask.sum(axis=1, keepdims=True), 1e-9)
-        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
-        return pooled / np.maximum(norms, 1e-12)
+        return hidden, mask
 
     def _block(self, hidden: np.ndarray, bias: np.ndarray, layer: _Layer) -> np.ndarray:
         batch, length, width = hidden.shape
         head = width // self.heads
         # Linear layers on (tokens, width) matrices: one BLAS call each, not one per text.
+        # Biases and residuals are added in place: each new array is a pass over memory.
         flat = hidden.reshape(batch * length, width)
-        qkv = flat @ layer.qkv_weight + layer.qkv_bias
+        qkv = flat @ layer.qkv_weight
+        qkv += layer.qkv_bias
         qkv = qkv.reshape(batch, length, 3, self.heads, head).transpose(2, 0, 3, 1, 4)
         query, key, value = qkv[0], qkv[1], qkv[2]  # each (batch, heads, length, head)
-        scores = query @ key.transpose(0, 1, 3, 2) * np.float32(1.0 / np.sqrt(head)) + bias
+        scores = query @ key.transpose(0, 1, 3, 2)  # already scaled (see _Layer)
+        scores += bias
         scores -= scores.max(axis=-1, keepdims=True)
         np.exp(scores, out=scores)
         scores /= scores.sum(axis=-1, keepdims=True)
         context = (scores @ value).transpose(0, 2, 1, 3).reshape(batch * length, width)
-        attended = context @ layer.out_weight + layer.out_bias
-        flat = _layer_norm(attended + flat, *layer.norm1, self.eps)
-        inner = _gelu(flat @ layer.up_weight + layer.up_bias)
-        flat = _layer_norm(inner @ layer.down_weight + layer.down_bias + flat,
-                           *layer.norm2, self.eps)
-        return flat.reshape(batch, length, width)
+        attended = context @ layer.out_weight
+        attended += layer.out_bias
+        attended += flat
+        flat = _layer_norm(attended, *layer.norm1, self.eps)
+        inner = flat @ layer.up_weight
+        inner += layer.up_bias
+        inner = _gelu(inner)
+        out = inner @ layer.down_weight
+        out += layer.down_bias
+        out += flat
+        return _layer_norm(out, *layer.norm2, self.eps).reshape(batch, length, width)
+
+
+def _unit(rows: np.ndarray) -> np.ndarray:
+    return rows / np.maximum(np.linalg.norm(rows, axis=-1, keepdims=True), 1e-12)
+
+
+def _pool_spans(hidden: np.ndarray, offsets: Sequence[tuple[int, int]],
+                spans: Sequence[tuple[int, int]], whole: np.ndarray) -> np.ndarray:
+    """Mean of the token vectors inside each character span, as unit rows (`whole` if none)."""
+    bounds = np.asarray(offsets, dtype=np.int64).reshape(-1, 2)
+    real = bounds[:, 1] > bounds[:, 0]  # special tokens have empty offsets
+    rows = np.empty((len(spans), hidden.shape[-1]), dtype=np.float32)
+    for row, (begin, end) in enumerate(spans):
+        inside = real & (bounds[:, 0] >= begin) & (bounds[:, 1] <= end)
+        rows[row] = _unit(hidden[: len(bounds)][inside].mean(axis=0)) if inside.any() else whole
+    return rows

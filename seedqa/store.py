@@ -14,6 +14,7 @@ point leaves either the old or the new version answering, never a mix.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import functools
 import hashlib
@@ -21,8 +22,8 @@ import json
 import threading
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Container, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -49,6 +50,8 @@ class ChunkRecord:
     version: str
     date: str | None = None
     page: int | None = None
+    # The chunk's sentences embedded in context (`pack_vectors`); "" when the model can't.
+    sentence_vectors: str = field(default="", repr=False)
 
     def metadata(self) -> dict:
         data = {
@@ -59,6 +62,7 @@ class ChunkRecord:
             "version": self.version,
             "date": self.date,
             "page": self.page,
+            "sentence_vectors": self.sentence_vectors or None,
         }
         return {key: value for key, value in data.items() if value is not None}
 
@@ -74,7 +78,29 @@ class ChunkRecord:
             version=meta.get("version", ""),
             date=meta.get("date"),
             page=meta.get("page"),
+            sentence_vectors=meta.get("sentence_vectors", ""),
         )
+
+
+def pack_vectors(vectors: np.ndarray) -> str:
+    """Unit vectors as text for Chroma metadata: int8 per value, base64 (~520 chars for 384).
+
+    Rounding moves a cosine by less than 0.01 (tests/test_retrieval_quality.py).
+    """
+    if len(vectors) == 0:
+        return ""
+    data = np.clip(np.rint(np.asarray(vectors, np.float32) * 127), -127, 127).astype(np.int8)
+    return base64.b64encode(np.uint16(data.shape[1]).tobytes() + data.tobytes()).decode("ascii")
+
+
+def unpack_vectors(text: str) -> np.ndarray:
+    """The unit rows `pack_vectors` stored (float32, shape (n, dim)); (0, 0) for ""."""
+    if not text:
+        return np.zeros((0, 0), dtype=np.float32)
+    raw = base64.b64decode(text)
+    dim = int(np.frombuffer(raw[:2], dtype=np.uint16)[0])
+    rows = np.frombuffer(raw[2:], dtype=np.int8).reshape(-1, dim).astype(np.float32)
+    return rows / np.maximum(np.linalg.norm(rows, axis=1, keepdims=True), 1e-12)
 
 
 @dataclass(frozen=True)
@@ -197,6 +223,20 @@ class Embedder:
         if not rows:
             return np.zeros((0, model.dimension), dtype=np.float32)
         return np.vstack(rows).astype(np.float32)
+
+    def encode_passages(
+        self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]]
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """`encode` plus a unit vector per span of each text (its sentences), from the same pass.
+
+        Only the NumPy model exposes token vectors; with sentence-transformers
+        every text gets no span vectors, and ranking falls back to the passage's.
+        """
+        model = self._load()
+        if self.backend != "numpy":
+            empty = np.zeros((0, model.dimension), np.float32)
+            return self.encode(texts), [empty for _ in texts]
+        return model.encode(list(texts), batch_size=self.batch_size, spans=list(spans))
 
     def _encode_recent(self, model, texts: Sequence[str]) -> np.ndarray:
         """Query-time calls (a question, an answer sentence) remember recent texts:
@@ -425,11 +465,14 @@ class Index:
     # --- writes -------------------------------------------------------------
 
     @_guarded
-    def embeddings_by_text(self, source: str) -> dict[str, np.ndarray]:
-        """Stored embeddings of a document's chunks, keyed by chunk text, for reuse."""
+    def embeddings_by_text(self, source: str) -> dict[str, tuple[np.ndarray, str]]:
+        """Stored (embedding, packed sentence vectors) of a document's chunks, by chunk text."""
         chunks, _ = self._collections()
-        found = chunks.get(where={"source": source}, include=["embeddings", "documents"])
-        return dict(zip(found["documents"], found["embeddings"]))
+        found = chunks.get(where={"source": source},
+                           include=["embeddings", "documents", "metadatas"])
+        return {text: (vector, (meta or {}).get("sentence_vectors", ""))
+                for text, vector, meta in zip(found["documents"], found["embeddings"],
+                                              found["metadatas"])}
 
     def write_document(
         self,
@@ -562,26 +605,43 @@ class Index:
         self, query_embedding: np.ndarray, n: int, live: dict[str, str] | None = None
     ) -> list[tuple[ChunkRecord, float]]:
         """The `n` nearest live chunks with their cosine similarity, best first."""
+        if live is None:
+            live = {record.source: record.version for record in self.documents()}
+        found = self._nearest(query_embedding, n, ["documents", "metadatas"],
+                              lambda _, meta: live.get(meta["source"]) == meta.get("version", ""))
+        return [(ChunkRecord.from_chroma(chunk_id, text, meta), similarity)
+                for chunk_id, text, meta, similarity in found]
+
+    @_guarded
+    def nearest(self, query_embedding: np.ndarray, n: int,
+                among: Container[str]) -> list[tuple[str, float]]:
+        """Ids of the `n` nearest chunks in `among` (a snapshot's) with their cosine, best first.
+
+        Reads no text or metadata: a question's 50 neighbours' metadata (sentence
+        vectors included) cost more than the search itself.
+        """
+        found = self._nearest(query_embedding, n, [], lambda chunk_id, _: chunk_id in among)
+        return [(chunk_id, similarity) for chunk_id, _, _, similarity in found]
+
+    def _nearest(self, query_embedding, n: int, include: list[str], keep: Callable) -> list[tuple]:
+        """(id, text, metadata, cosine) of the `n` nearest chunks that `keep(id, metadata)`."""
         collection, _ = self._collections()
         total = collection.count()
         if total == 0:
             return []
-        if live is None:
-            live = {record.source: record.version for record in self.documents()}
         wanted = min(total, n + 16)
         while True:
             found = collection.query(
                 query_embeddings=[np.asarray(query_embedding, dtype=np.float32)],
-                n_results=wanted,
-                include=["documents", "metadatas", "distances"],
+                n_results=wanted, include=[*include, "distances"],
             )
-            results = []
-            for chunk_id, text, meta, distance in zip(
-                found["ids"][0], found["documents"][0], found["metadatas"][0], found["distances"][0]
-            ):
-                chunk = ChunkRecord.from_chroma(chunk_id, text, meta)
-                if live.get(chunk.source) == chunk.version:
-                    results.append((chunk, 1.0 - float(distance)))
+            ids = found["ids"][0]
+            texts = (found.get("documents") or [None])[0] or [None] * len(ids)
+            metas = (found.get("metadatas") or [None])[0] or [None] * len(ids)
+            results = [(chunk_id, text, meta, 1.0 - float(distance))
+                       for chunk_id, text, meta, distance
+                       in zip(ids, texts, metas, found["distances"][0])
+                       if keep(chunk_id, meta)]
             # Chunks of versions that are not live (a write under way, or one a crash cut
             # short) must not crowd live ones out: look further until `n` are found.
             if len(results) >= n or wanted >= total:

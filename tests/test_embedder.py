@@ -9,6 +9,7 @@ the seed index. Also: `seedqa ask` must not import torch on its way.
 from __future__ import annotations
 
 import json
+import math
 import random
 import subprocess
 import sys
@@ -16,7 +17,7 @@ import sys
 import numpy as np
 import pytest
 
-from seedqa.minilm import NumpyMiniLM
+from seedqa.minilm import NumpyMiniLM, _gelu
 from seedqa.store import Embedder, Index, shared_embedder
 
 from .conftest import ROOT, SEEDS, seed_questions
@@ -81,6 +82,34 @@ def test_a_text_gets_the_same_vector_alone_or_in_a_padded_batch():
     for row, text in enumerate(texts):
         alone = model.encode([text], batch_size=8)[0]
         assert float(alone @ together[row]) >= 0.99999
+
+
+def test_gelu_is_the_exact_erf_form():
+    values = np.concatenate([np.linspace(-9, 9, 721), [0.0, -1e-6, 1e-6, -30.0, 30.0]])
+    x = values.astype(np.float32).reshape(2, -1)
+    expected = np.array([0.5 * v * (1 + math.erf(v / math.sqrt(2))) for v in values])
+    got = _gelu(x.copy())
+    assert got.dtype == np.float32
+    np.testing.assert_allclose(got.ravel(), expected, atol=2e-6)
+
+
+def test_sentences_are_pooled_from_the_passage_pass():
+    model = shared_embedder()._load()
+    text = "Drones struck Odesa overnight. The port lost power. Repairs began at dawn."
+    spans = [(0, 30), (31, 50), (51, 73)]
+    vectors, [pooled] = model.encode([text], spans=[spans])
+    assert pooled.shape == (3, 384)
+    np.testing.assert_allclose(np.linalg.norm(pooled, axis=1), 1.0, atol=1e-5)
+    # The same rows alone or beside a longer text (padding must not leak in).
+    _, [_, beside] = model.encode(["word " * 200, text], spans=[[(0, 5)], spans])
+    assert (pooled * beside).sum(axis=1).min() >= 0.99999
+    # The whole text's span is nearly the text's own vector ([CLS] and [SEP] aside).
+    _, [whole] = model.encode([text], spans=[[(0, len(text))]])
+    assert float(whole[0] @ vectors[0]) >= 0.98
+    # A sentence cut off by the model's window gets the whole text's vector.
+    long = "word " * 400 + "Last sentence."
+    [vector], [cut] = model.encode([long], spans=[[(0, 4), (2000, len(long))]])
+    assert len(cut) == 2 and np.array_equal(cut[1], vector)
 
 
 def test_same_nearest_chunks_on_the_seed_index(seed_index, reference):

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import os
 
+import numpy as np
 import pytest
 
-from ingest import ingest_paths
+from ingest import Ingestor, ingest_paths
 from ingest.loaders import load, parse_date, split_date_header
-from seedqa.store import Index
+from seedqa.store import ChunkRecord, Index, unpack_vectors
 from tests.conftest import SEEDS
 from tests.documents import write_formats
 
@@ -124,6 +125,17 @@ def test_changed_file_replaces_its_chunks_and_reuses_embeddings(settings, seed_c
     index, chunks = _snapshot(settings)
     assert index.count() == len(chunks)  # old version's chunks are gone
     assert any("Black Sea fleet" in c[1] for c in chunks)
+
+
+def test_stored_vectors_without_sentence_vectors_are_not_reused(settings):
+    ingestor = Ingestor(settings)
+    chunk = ChunkRecord("c1", "The port lost power. Repairs began.", "/d/a.txt", "A", 0, 35, "v")
+    old = (np.ones(384, np.float32) / np.sqrt(384), "")  # an index from before sentence vectors
+    [fresh], embeddings, kept = ingestor._embed([chunk], {chunk.text: old})
+    assert kept == 0 and len(unpack_vectors(fresh.sentence_vectors)) == 2
+    assert float(embeddings[0] @ old[0]) < 0.9
+    [again], _, kept = ingestor._embed([chunk], {chunk.text: (embeddings[0], fresh.sentence_vectors)})
+    assert kept == 1 and again.sentence_vectors == fresh.sentence_vectors
 
 
 def test_prune_forgets_deleted_files(settings, seed_copy, tmp_path):

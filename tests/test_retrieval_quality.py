@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+import numpy as np
 import pytest
 
 from ingest import Ingestor, ingest_paths
 from qa import Assistant
 from qa.answerer import AnswerRequest, ExtractiveAnswerer
-from qa.rescoring import PassageTerms, features, score
+from qa.rescoring import WEIGHTS, PassageTerms, features, score
+from qa.retrieval import _best_two
 from qa.types import Citation
-from seedqa.store import Index
-from seedqa.text import terms, word_spans
+from seedqa.store import Index, pack_vectors, unpack_vectors
+from seedqa.text import sentences, terms, word_spans
 
 PARAGRAPH_A = ("The harbour of Lindqvist opened in 1871. Its first crane lifted timber from "
                "the northern forests. Fishing boats used the western quay.")
@@ -73,12 +77,60 @@ def test_rescoring_features_see_where_the_question_words_sit():
     filler = " ".join(f"Harbour record {i} notes calm water." for i in range(4))
     scattered = PassageTerms.of(f"The first ships came. {filler} Much later a crane was built. "
                                 f"{filler} The forests gave timber. {filler} People lift things.")
-    near = features(query_terms, weights, together, 0.0, 0.0)
-    far = features(query_terms, weights, scattered, 0.0, 0.0)
+    near = features(query_terms, weights, together, 0.0, 0.0, (0.5, 0.4))
+    far = features(query_terms, weights, scattered, 0.0, 0.0, (0.5, 0.4))
     assert near[2] == pytest.approx(1.0)  # one sentence holds every question term
     assert far[2] < 0.6
     assert near[3] > far[3] and near[4] > far[4]  # window and adjacent pairs
     assert score(near) > score(far)
+
+
+def test_chunks_carry_their_sentences_embedded_in_context(settings, tmp_path):
+    (tmp_path / "a.txt").write_text(f"Harbour History\n\n{PARAGRAPH_A}\n\n{PARAGRAPH_B}\n")
+    ingest_paths([tmp_path / "a.txt"], settings)
+    index = Index(settings)
+    chunks = sorted(index.live_chunks(), key=lambda c: c.start)
+    vectors = [unpack_vectors(c.sentence_vectors) for c in chunks]
+    assert [len(v) for v in vectors] == [len(sentences(c.text)) for c in chunks]
+    assert all(np.allclose(np.linalg.norm(v, axis=1), 1.0, atol=1e-4) for v in vectors)
+    # The sentence that says what the question asks is the chunk's best match.
+    question = index.embed(["Which boats tied up at the western quay?"])[0]
+    cosines = vectors[0] @ question
+    spans = sentences(chunks[0].text)
+    best = chunks[0].text[slice(*spans[int(np.argmax(cosines))])]
+    assert best == "Fishing boats used the western quay."
+
+
+def test_rescoring_reads_the_best_two_sentence_cosines(settings, tmp_path):
+    (tmp_path / "a.txt").write_text(f"Harbour History\n\n{PARAGRAPH_A}\n\n{PARAGRAPH_B}\n")
+    ingest_paths([tmp_path / "a.txt"], settings)
+    assistant = Assistant(settings)
+    question = "How long is the ferry crossing to Skye?"
+    found = assistant.retriever.candidate_features(question)
+    assert len(found) == 2 and all(len(values) == len(WEIGHTS) for _, values in found)
+    vector = assistant.index.embed([question])[0]
+    for chunk, values in found:
+        cosines = np.sort(unpack_vectors(chunk.sentence_vectors) @ vector)[::-1]
+        assert values[5:] == pytest.approx((cosines[0], cosines[1]), abs=1e-6)
+    assert assistant.retrieve(question, k=1)[0].text == PARAGRAPH_B
+
+
+def test_packed_sentence_vectors_keep_their_cosines():
+    rng = np.random.default_rng(3)
+    vectors = rng.normal(size=(6, 384)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    query = vectors[0] * 0.8 + rng.normal(size=384).astype(np.float32) * 0.03
+    query /= np.linalg.norm(query)
+    unpacked = unpack_vectors(pack_vectors(vectors))
+    assert unpacked.shape == vectors.shape
+    assert np.abs(unpacked @ query - vectors @ query).max() < 0.01
+    assert pack_vectors(np.zeros((0, 384))) == "" and unpack_vectors("").shape == (0, 0)
+
+
+def test_a_chunk_without_sentence_vectors_falls_back_to_its_own_cosine():
+    assert _best_two(np.zeros((0, 384), np.float32), np.ones(384), 0.42) == (0.42, 0.42)
+    one = np.eye(3, dtype=np.float32)[:1]
+    assert _best_two(one, np.array([0.6, 0.8, 0.0]), 0.1) == pytest.approx((0.6, 0.6))
 
 
 def test_retrieval_returns_k_passages_with_or_without_rescoring(seed_index):
@@ -96,14 +148,29 @@ def _request(question: str, text: str) -> AnswerRequest:
     return AnswerRequest(question, (passage,), idf=lambda term: 1.0)
 
 
-def test_a_short_answer_sentence_brings_the_next_one_within_the_word_limit():
-    text = ("The Treaty of Lindqvist ended the harbour dispute. It was signed in 1763 by both "
-            "towns. Later the quay was rebuilt.")
-    answer = ExtractiveAnswerer(max_words=18, abstain_threshold=0.0).invoke(
+def test_the_sentences_after_the_answer_come_while_they_fit_and_the_next_is_cut():
+    text = ("The Treaty of Lindqvist ended the harbour dispute. It was signed in 1763. Both "
+            "towns kept copies. The quay was rebuilt in stone over the following twenty years.")
+    answer = ExtractiveAnswerer(max_words=20, abstain_threshold=0.0).invoke(
         _request("What ended the harbour dispute?", text))
     body = answer.text.removesuffix(" [1]")
-    assert body.startswith("The Treaty of Lindqvist ended the harbour dispute. It was signed")
-    assert len(word_spans(body)) <= 18 and "rebuilt" not in body
+    assert body.startswith("The Treaty of Lindqvist ended the harbour dispute. It was signed "
+                           "in 1763. Both towns kept copies. The quay")
+    assert body.endswith("…") and "twenty" not in body
+    assert len(word_spans(body)) <= 20
+
+
+def test_the_sentence_closest_in_embedding_wins_a_tie_in_words():
+    text = ("The harbour crane lifted timber in spring. Far away the harbour crane lifted "
+            "coal in autumn.")
+    question = "What did the harbour crane lift?"
+    query = np.array([1.0, 0.0], dtype=np.float32)
+    for closest, expected in ((0, "timber"), (1, "coal")):
+        vectors = np.eye(2, dtype=np.float32)[[closest, 1 - closest]]
+        request = replace(_request(question, text), query_vector=query,
+                          sentence_vectors=(vectors,))
+        answer = ExtractiveAnswerer(max_words=8, abstain_threshold=0.0).invoke(request)
+        assert expected in answer.text and answer.text.count("crane") == 1
 
 
 def test_a_long_sentence_is_cut_around_the_words_the_question_shares():
