@@ -141,10 +141,12 @@ def _settings(folder: Path):
               help="Keep the generated documents and indexes here (default: a temporary folder).")
 @click.option("--reuse", is_flag=True, help="Skip the ingest of sizes already in --workdir.")
 @click.option("--quick", is_flag=True, help="1,000 chunks, 20 questions, 1 round.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Result file [default: benchmarks/results/scale.json].")
 @click.option("--child", type=click.Choice(["ingest", "query"]), default=None, hidden=True)
 @click.option("--child-size", type=int, default=None, hidden=True)
 def main(squad: Path, sizes: str, count: int, rounds: int, workdir: Path | None, reuse: bool,
-         quick: bool, child: str | None, child_size: int | None) -> None:
+         quick: bool, out: Path | None, child: str | None, child_size: int | None) -> None:
     """Ingest rate, query latency, peak memory and index size at each corpus size."""
     if child is not None:  # one size, one phase, in its own process
         folder = workdir / str(child_size)
@@ -168,7 +170,7 @@ def main(squad: Path, sizes: str, count: int, rounds: int, workdir: Path | None,
             f"p95 {1000 * figures['answer_seconds']['p95']:.1f} ms; retrieve p50 "
             f"{1000 * figures['retrieve_seconds']['p50']:.1f} ms; peak RSS "
             f"{figures['peak_rss_mb']:.0f} MB; index {figures['index_mb']:.0f} MB", err=True)
-    path = _write(squad, count, rounds, results, targets)
+    path = _write(squad, count, rounds, results, targets, out)
     growth = results[-1]["answer_seconds"]["p50"] / results[0]["answer_seconds"]["p50"]
     click.echo(f"answer p50 grows {growth:.2f}x from {results[0]['chunks']:,} "
                f"to {results[-1]['chunks']:,} chunks")
@@ -217,7 +219,7 @@ def _medians(rounds: list[dict]) -> dict:
 
 
 def _write(squad: Path, count: int, rounds: int, results: list[dict],
-           targets: list[int]) -> Path:
+           targets: list[int], out: Path | None) -> Path:
     smallest, largest = results[0], results[-1]
     figures = {
         "sizes": results,
@@ -228,7 +230,7 @@ def _write(squad: Path, count: int, rounds: int, results: list[dict],
         "target": "answer p50 at 100k chunks <= 2x that at 1k",
     }
     return write_result("scale", {"squad": str(squad), "questions": count, "rounds": rounds,
-                                  "words_per_document": WORDS_PER_DOCUMENT}, figures)
+                                  "words_per_document": WORDS_PER_DOCUMENT}, figures, out)
 
 
 if __name__ == "__main__":

@@ -206,20 +206,15 @@ class Embedder:
                     self._model = _SentenceTransformerModel(self.model_path)
         return self._model
 
-    def encode(
-        self, texts: Sequence[str], progress: Callable[[int], None] | None = None
-    ) -> np.ndarray:
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
         """Unit-length embeddings, one row per text, computed in batches."""
         model = self._load()
-        if 0 < len(texts) <= _RECENT_BATCH and progress is None:
+        if 0 < len(texts) <= _RECENT_BATCH:
             return self._encode_recent(model, texts)
         rows = []
         group = max(64, self.batch_size * 4)  # texts per call: enough batches to sort by length
         for begin in range(0, len(texts), group):
-            batch = list(texts[begin : begin + group])
-            rows.append(model.encode(batch, batch_size=self.batch_size))
-            if progress:
-                progress(len(batch))
+            rows.append(model.encode(list(texts[begin : begin + group]), batch_size=self.batch_size))
         if not rows:
             return np.zeros((0, model.dimension), dtype=np.float32)
         return np.vstack(rows).astype(np.float32)
