@@ -44,15 +44,10 @@ def collect(assistant, questions) -> list[tuple[np.ndarray, np.ndarray]]:
 
 def ranks(rows, weights: np.ndarray) -> list[int | None]:
     """Rank of the first passage with an answer once candidates are sorted by `weights`."""
-    found = []
-    for features, labels in rows:
-        if not len(labels):
-            found.append(None)
-            continue
-        order = np.argsort(-(features @ weights), kind="stable")
-        hits = np.flatnonzero(labels[order])
-        found.append(int(hits[0]) + 1 if len(hits) else None)
-    return found
+    from qa.evaluation import first_hit_rank
+
+    return [first_hit_rank(labels[np.argsort(-(features @ weights), kind="stable")])
+            if len(labels) else None for features, labels in rows]
 
 
 def summary(found: list[int | None]) -> str:

@@ -22,7 +22,7 @@ import json
 import threading
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable, Container, Iterable, Iterator, Sequence
+from collections.abc import Container, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -177,7 +177,7 @@ class Embedder:
             return int(json.loads(config.read_text())["max_seq_length"])
         return 256
 
-    @property
+    @functools.cached_property
     def backend(self) -> str:
         """"numpy" or "sentence-transformers": what computes the vectors (without loading it)."""
         from seedqa.minilm import NumpyMiniLM
@@ -596,30 +596,13 @@ class Index:
             offset += len(found["ids"])
 
     @_guarded
-    def search(
-        self, query_embedding: np.ndarray, n: int, live: dict[str, str] | None = None
-    ) -> list[tuple[ChunkRecord, float]]:
-        """The `n` nearest live chunks with their cosine similarity, best first."""
-        if live is None:
-            live = {record.source: record.version for record in self.documents()}
-        found = self._nearest(query_embedding, n, ["documents", "metadatas"],
-                              lambda _, meta: live.get(meta["source"]) == meta.get("version", ""))
-        return [(ChunkRecord.from_chroma(chunk_id, text, meta), similarity)
-                for chunk_id, text, meta, similarity in found]
-
-    @_guarded
     def nearest(self, query_embedding: np.ndarray, n: int,
                 among: Container[str]) -> list[tuple[str, float]]:
-        """Ids of the `n` nearest chunks in `among` (a snapshot's) with their cosine, best first.
+        """Ids of the `n` nearest chunks in `among` (a snapshot's live ids) with their cosine.
 
-        Reads no text or metadata: a question's 50 neighbours' metadata (sentence
-        vectors included) cost more than the search itself.
+        Best first. Reads no text or metadata: a question's 50 neighbours'
+        metadata (sentence vectors included) cost more than the search itself.
         """
-        found = self._nearest(query_embedding, n, [], lambda chunk_id, _: chunk_id in among)
-        return [(chunk_id, similarity) for chunk_id, _, _, similarity in found]
-
-    def _nearest(self, query_embedding, n: int, include: list[str], keep: Callable) -> list[tuple]:
-        """(id, text, metadata, cosine) of the `n` nearest chunks that `keep(id, metadata)`."""
         collection, _ = self._collections()
         total = collection.count()
         if total == 0:
@@ -628,15 +611,11 @@ class Index:
         while True:
             found = collection.query(
                 query_embeddings=[np.asarray(query_embedding, dtype=np.float32)],
-                n_results=wanted, include=[*include, "distances"],
+                n_results=wanted, include=["distances"],
             )
-            ids = found["ids"][0]
-            texts = (found.get("documents") or [None])[0] or [None] * len(ids)
-            metas = (found.get("metadatas") or [None])[0] or [None] * len(ids)
-            results = [(chunk_id, text, meta, 1.0 - float(distance))
-                       for chunk_id, text, meta, distance
-                       in zip(ids, texts, metas, found["distances"][0])
-                       if keep(chunk_id, meta)]
+            results = [(chunk_id, 1.0 - float(distance))
+                       for chunk_id, distance in zip(found["ids"][0], found["distances"][0])
+                       if chunk_id in among]
             # Chunks of versions that are not live (a write under way, or one a crash cut
             # short) must not crowd live ones out: look further until `n` are found.
             if len(results) >= n or wanted >= total:
