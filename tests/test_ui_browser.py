@@ -254,3 +254,27 @@ def test_the_page_talks_only_to_the_app(browser, app_url):
     assert outside == []
     errors = [entry["message"] for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
     assert errors == []  # and no script errors (our js_on_load code included)
+
+
+def test_the_eval_report_opens_with_its_plots(browser, tmp_path):
+    """`seedqa eval`'s report.html, opened from disk: three drawn plots and no request out."""
+    from click.testing import CliRunner
+
+    from seedqa.eval_command import eval_command
+    from tests.conftest import SEED_QUESTIONS
+
+    out = tmp_path / "out"
+    result = CliRunner().invoke(eval_command, [str(SEED_QUESTIONS), "--docs", str(ROOT / "seeds"),
+                                               "--out", str(out), "--no-progress"])
+    assert result.exit_code == 0, result.output
+    browser.get_log("performance")  # drop what earlier tests logged
+    browser.get((out / "report.html").as_uri())
+    WebDriverWait(browser, WAIT).until(lambda d: d.execute_script(
+        "return [...document.images].every(i => i.complete)"))
+    drawn = browser.execute_script("return [...document.images].map(i => i.naturalWidth)")
+    assert len(drawn) == 3 and all(width > 100 for width in drawn)
+    assert "recall" in browser.find_element(By.TAG_NAME, "body").text.lower()
+    messages = [json.loads(entry["message"])["message"] for entry in browser.get_log("performance")]
+    urls = [m["params"]["request"]["url"] for m in messages
+            if m["method"] == "Network.requestWillBeSent"]
+    assert urls and [url for url in urls if url.startswith(("http", "ws"))] == []
