@@ -2,7 +2,7 @@
 
 Ingests the 36 articles, asks all 6,078 questions (2,910 answerable, 3,168
 unanswerable) through `Assistant.answer` with abstention off, and scores them
-with `qa.evaluation` (the code `seedqa eval` uses). Then it picks the
+with `evaluation` (the code `seedqa eval` uses). Then it picks the
 abstention threshold on a fixed development slice, the first `--dev`
 answerable questions of the file: the highest confidence below which at most
 `--false-abstention` of them would be abstained on. It reports every metric at
@@ -28,18 +28,16 @@ from pathlib import Path
 import click
 import numpy as np
 
-import seedqa  # noqa: F401  (keeps every library offline)
+from seedqa import __version__
+from seedqa.offline import quiet_environment  # isort: skip
+
+quiet_environment()  # keeps every library offline
 from benchmarks.common import DEFAULT_SQUAD, RESULTS
 from benchmarks.retrieval import spread
-from qa.evaluation import (
-    QuestionRecord,
-    abstention_curve,
-    compute_metrics,
-    curve_area,
-    evaluate,
-    load_questions,
-    machine_info,
-)
+from evaluation.metrics import abstention_curve, compute_metrics, curve_area
+from evaluation.questions import load_questions
+from evaluation.records import QuestionRecord
+from evaluation.run import evaluate, machine_info
 
 DEFAULT_OUT = RESULTS / "answers.json"
 REPORTED = ("accuracy", "accuracy_when_answered", "span_accuracy", "abstention",
@@ -120,7 +118,7 @@ def main(squad: Path, limit: int | None, dev: int, false_abstention: float, out:
                              [r.confidence for r in records if not r.answerable])
     results = {
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "seedqa_version": seedqa.__version__,
+        "seedqa_version": __version__,
         "machine": machine_info(),
         "command": "python -m benchmarks.answers " + " ".join(sys.argv[1:]),
         "squad": str(squad),

@@ -30,7 +30,7 @@ import numpy as np
 
 from qa import Assistant
 from qa.answerer import AnswerRequest
-from qa.evaluation import find_any
+from evaluation.questions import find_any
 from seedqa.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -38,7 +38,7 @@ import numpy as np
 from qa.grounding import GroundingCheck
 from qa.lexical import LexicalIndex
 from seedqa.settings import Settings
-from seedqa.store import Index
+from index import Index
 from seedqa.text import sentences
 
 ROOT = Path(__file__).resolve().parent.parent

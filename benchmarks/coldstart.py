@@ -27,7 +27,9 @@ from pathlib import Path
 
 import click
 
-import seedqa  # noqa: F401  (offline before any other library loads)
+from seedqa.offline import quiet_environment  # isort: skip
+
+quiet_environment()  # offline before any other library loads
 from benchmarks.common import DEFAULT_SQUAD, ROOT, median, squad_files, squad_questions, write_result
 from benchmarks.latency import DEFAULT_INDEX_DIR, open_baseline, open_seedqa
 

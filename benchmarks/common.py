@@ -29,7 +29,7 @@ def squad_files(squad: Path, limit: int | None = None) -> list[Path]:
 
 def squad_questions(squad: Path, limit: int) -> list[str]:
     """`limit` answerable questions taken evenly through the file."""
-    from qa.evaluation import load_questions
+    from evaluation.questions import load_questions
 
     questions = [q.question for q in load_questions(Path(squad) / "questions.jsonl") if q.answerable]
     step = max(1, len(questions) // limit)
@@ -72,7 +72,7 @@ def median(values: Sequence[float]) -> float | None:
 
 
 def percentile(values: Sequence[float], q: float) -> float | None:
-    from qa.evaluation import percentile as _percentile
+    from evaluation.metrics import percentile as _percentile
 
     return _percentile(values, q)
 
@@ -88,7 +88,7 @@ def folder_mb(folder: Path) -> float:
 
 def write_result(name: str, settings: dict, figures: dict, out: Path | None = None) -> Path:
     """benchmarks/results/NAME.json with date, machine, command and settings."""
-    from qa.evaluation import machine_info
+    from evaluation.run import machine_info
 
     out = out or RESULTS / f"{name}.json"
     report = {

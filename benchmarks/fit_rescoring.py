@@ -2,7 +2,7 @@
 
 Builds (or reuses) the SQuAD index in --index-dir, collects the re-scoring
 candidates of every answerable question with their features through the
-shipped retriever (`HybridRetriever.candidate_features`), and fits a logistic
+shipped retriever (`HybridRetriever.candidates`), and fits a logistic
 regression of "the passage contains an accepted answer" on the development
 slice: the first 1,000 answerable questions of questions.jsonl, file order.
 It prints the weights to paste into qa/rescoring.py, and recall@1/5 and MRR
@@ -28,30 +28,32 @@ DEVELOPMENT = 1000
 
 def collect(assistant, questions) -> list[tuple[np.ndarray, np.ndarray]]:
     """(features, labels) of each question's re-scoring candidates."""
-    from qa.evaluation import find_any
+    from evaluation.questions import find_any
 
     corpus = assistant.retriever.corpus()
     rows = []
     with click.progressbar(questions, label="candidates", file=None) as bar:
         for question in bar:
-            found = assistant.retriever.candidate_features(question.question, corpus)
-            features = np.array([values for _, values in found], dtype=np.float64)
-            labels = np.array([find_any(chunk.text, question.answers) is not None
-                               for chunk, _ in found])
+            found = [c for c in assistant.retriever.candidates(question.question, 10**6,
+                                                                 corpus=corpus) if c.features]
+            found.sort(key=lambda c: -c.first_score)  # first-stage order, as re-scoring sees them
+            features = np.array([c.features for c in found], dtype=np.float64)
+            labels = np.array([find_any(c.chunk.text, question.answers) is not None
+                               for c in found])
             rows.append((features, labels))
     return rows
 
 
 def ranks(rows, weights: np.ndarray) -> list[int | None]:
     """Rank of the first passage with an answer once candidates are sorted by `weights`."""
-    from qa.evaluation import first_hit_rank
+    from evaluation.metrics import first_hit_rank
 
     return [first_hit_rank(labels[np.argsort(-(features @ weights), kind="stable")])
             if len(labels) else None for features, labels in rows]
 
 
 def summary(found: list[int | None]) -> str:
-    from qa.evaluation import retrieval_metrics
+    from evaluation.metrics import retrieval_metrics
 
     m = retrieval_metrics(found, ks=(1, 5))
     return f"R@1 {m['recall@1']:.4f}  R@5 {m['recall@5']:.4f}  MRR {m['mrr']:.4f}"
@@ -68,7 +70,7 @@ def main(squad: Path, index_dir: Path, strength: float) -> None:
     from sklearn.linear_model import LogisticRegression
 
     from qa import rescoring
-    from qa.evaluation import load_questions
+    from evaluation.questions import load_questions
 
     assistant = open_seedqa(squad_files(squad), index_dir)
     questions = [q for q in load_questions(squad / "questions.jsonl") if q.answerable]

@@ -28,7 +28,9 @@ from pathlib import Path
 
 import click
 
-import seedqa  # noqa: F401  (offline before any other library loads)
+from seedqa.offline import quiet_environment  # isort: skip
+
+quiet_environment()  # offline before any other library loads
 from benchmarks.common import (
     DEFAULT_SQUAD,
     baseline_embeddings,
@@ -76,7 +78,7 @@ def main(squad: Path, runs: int, articles: int | None, quick: bool, sweep: bool)
     from sentence_transformers import SentenceTransformer
 
     from seedqa.settings import Settings
-    from seedqa.store import shared_embedder
+    from index import shared_embedder
 
     settings = Settings(chroma_url=None)
     embedder = shared_embedder(settings.embedding_model, settings.embed_batch_size)
@@ -117,7 +119,7 @@ def main(squad: Path, runs: int, articles: int | None, quick: bool, sweep: bool)
 
     sweep_rates = {}
     if sweep and texts:
-        from seedqa.minilm import NumpyMiniLM
+        from index.minilm import NumpyMiniLM
 
         model = NumpyMiniLM(embedder.model_path, embedder.max_tokens)
         sample = texts[:256]

@@ -33,7 +33,9 @@ from pathlib import Path
 
 import click
 
-import seedqa  # noqa: F401  (offline before any other library loads)
+from seedqa.offline import quiet_environment  # isort: skip
+
+quiet_environment()  # offline before any other library loads
 from benchmarks.common import (
     DEFAULT_SQUAD,
     ROOT,

@@ -84,7 +84,7 @@ class Server:
         env = dict(os.environ, SEEDQA_DATA_DIR=str(data_dir), SEEDQA_CACHE_DIR=str(cache_dir),
                    PYTHONUNBUFFERED="1", **(extra_env or {}))
         process = subprocess.Popen(
-            [*wrapper, sys.executable, "-m", "seedqa.cli", "chat", "--host", "127.0.0.1",
+            [*wrapper, sys.executable, "-m", "cli", "chat", "--host", "127.0.0.1",
              "--port", "0", str(ROOT / "seeds")],
             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
             start_new_session=True)  # its own process group, stopped whole (wrapper and all)

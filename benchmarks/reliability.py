@@ -31,7 +31,8 @@ OUT = ROOT / "RELIABILITY.md"
 
 SECTIONS = [
     ("Bad input: files and questions", "tests/test_bad_input.py"),
-    ("Faults: kill -9, two writers, read-only and full disks", "tests/test_faults.py"),
+    ("Faults: kill -9, two writers", "tests/test_faults.py"),
+    ("Disks: read-only, full, a reader racing a writer", "tests/test_disks.py"),
     ("Chroma server mode", "tests/test_server_mode.py"),
     ("No outbound connections", "tests/test_network.py"),
     ("Login, exposure warning, uploads", "tests/test_security.py"),

@@ -2,7 +2,7 @@
 
 Both systems index the same 36 Wikipedia articles (`corpus/`) and are asked
 the same answerable questions (`questions.jsonl`), on the same machine in the
-same process. Scored by the code `seedqa eval` uses (`qa.evaluation`):
+same process. Scored by the code `seedqa eval` uses (`evaluation`):
 
 - answer recall@k: a top-k passage contains an accepted answer (normalised,
   whole words); MRR of the first such passage;
@@ -31,7 +31,10 @@ from pathlib import Path
 
 import click
 
-import seedqa  # noqa: F401  (keeps every library offline)
+from seedqa import __version__
+from seedqa.offline import quiet_environment  # isort: skip
+
+quiet_environment()  # keeps every library offline
 from benchmarks.common import (
     DEFAULT_SQUAD,
     RESULTS,
@@ -39,16 +42,9 @@ from benchmarks.common import (
     baseline_splits,
     baseline_store,
 )
-from qa.evaluation import (
-    Question,
-    answer_rank,
-    first_hit_rank,
-    is_correct_passage,
-    latency_stats,
-    load_questions,
-    machine_info,
-    retrieval_metrics,
-)
+from evaluation.metrics import answer_rank, first_hit_rank, latency_stats, retrieval_metrics
+from evaluation.questions import Question, is_correct_passage, load_questions
+from evaluation.run import machine_info
 
 DEFAULT_OUT = RESULTS / "retrieval.json"
 
@@ -216,7 +212,7 @@ def main(squad: Path, limit: int | None, k: int, systems: str, out: Path, progre
     click.echo(table(results))
     report = {
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "seedqa_version": seedqa.__version__,
+        "seedqa_version": __version__,
         "machine": machine_info(),
         "squad": str(squad),
         "articles": len(files),

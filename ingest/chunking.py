@@ -14,6 +14,12 @@ The budget is both `max_tokens` tiktoken tokens (settings) and `max_chars`
 characters (the passage size the benchmarks compare at), and every chunk is
 checked against the embedding model's own word-piece limit, because the
 model silently cuts off whatever lies past it.
+
+Why not langchain-text-splitters: its RecursiveCharacterTextSplitter merges
+small paragraphs up to the size limit, the packing across paragraph ends that
+measured 0.024 lower recall@1 on SQuAD (above); it does not know the model's
+word-piece window; and its start offsets are found by searching the text
+again, where this chunker carries them from the cut itself.
 """
 
 from __future__ import annotations

@@ -204,17 +204,38 @@ def _load_markdown(path: Path, raw: str) -> LoadedDocument:
 
 
 def _markdown_to_text(raw: str) -> str:
-    text = re.sub(r"```[^\n]*\n(.*?)```", r"\1", raw, flags=re.DOTALL)  # keep code, drop fences
-    text = re.sub(r"!\[([^\]]*)\]\([^)]*\)", r"\1", text)  # images -> alt text
-    text = re.sub(r"\[([^\]]+)\]\([^)]*\)", r"\1", text)  # links -> link text
-    text = re.sub(r"^\s{0,3}#{1,6}\s+", "", text, flags=re.MULTILINE)  # heading marks
-    text = re.sub(r"(\*\*|__)(.+?)\1", r"\2", text)  # bold
-    text = re.sub(r"(?<![\w*])[*_](?!\s)(.+?)(?<!\s)[*_](?![\w*])", r"\1", text)  # italics
-    text = re.sub(r"`([^`]+)`", r"\1", text)
-    # Embedded HTML: script and style blocks go whole (their code is not text), other tags go.
-    text = re.sub(r"<(script|style)\b.*?</\1\s*>", "", text, flags=re.DOTALL | re.IGNORECASE)
-    text = re.sub(r"<[^>\n]+>", "", text)  # inline HTML tags
-    return text
+    """The text a reader sees, one block (paragraph, heading, item, code) per paragraph.
+
+    Parsed with markdown-it (CommonMark) rather than patterns: reference links,
+    nested emphasis and `snake_case_words` come out as written.
+    """
+    from markdown_it import MarkdownIt
+
+    blocks = []
+    for token in MarkdownIt("commonmark").enable("table").parse(raw):
+        if token.type == "inline":
+            blocks.append("".join(_inline_text(child) for child in token.children or ()))
+        elif token.type in ("fence", "code_block"):
+            blocks.append(token.content.rstrip("\n"))
+        elif token.type == "html_block":
+            blocks.append(_strip_html(token.content))
+    return "\n\n".join(block.strip() for block in blocks if block.strip())
+
+
+def _inline_text(token) -> str:
+    if token.type in ("text", "code_inline"):
+        return token.content
+    if token.type in ("softbreak", "hardbreak"):
+        return "\n"
+    if token.type == "image":  # its alt text
+        return "".join(_inline_text(child) for child in token.children or ())
+    return ""  # emphasis and link marks (their text comes as tokens of its own), inline HTML
+
+
+def _strip_html(block: str) -> str:
+    """Embedded HTML: script and style blocks go whole (their code is not text), tags go."""
+    block = re.sub(r"<(script|style)\b.*?</\1\s*>", "", block, flags=re.DOTALL | re.IGNORECASE)
+    return re.sub(r"<[^>]+>", "", block)
 
 
 _BLOCK_TAGS = ["p", "div", "section", "article", "header", "footer", "li", "ul", "ol", "table",

@@ -21,10 +21,10 @@ import numpy as np
 from ingest.chunking import CHUNKER_VERSION, Chunker
 from ingest.loaders import SUPPORTED, LoadedDocument, load
 from seedqa.errors import IngestError, UnsupportedFileError
-from seedqa.locking import write_lock
+from index.locking import write_lock
 from seedqa.offline import tiktoken_cache
 from seedqa.settings import Settings
-from seedqa.store import ChunkRecord, DocumentRecord, Index, pack_vectors
+from index import ChunkRecord, DocumentRecord, Index, pack_vectors
 from seedqa.text import sentences
 
 # Part of every document's version: 2 added sentence vectors to chunks, so
@@ -143,10 +143,13 @@ class Ingestor:
         )
         return hashlib.sha256(f"{shape}\0{document.text}".encode()).hexdigest()[:32]
 
-    def run(self, paths: Sequence[Path], prune: bool = False,
-            progress: Progress | None = None) -> IngestReport:
-        """Ingest `paths`, holding the data directory's write lock (one writer at a time)."""
-        with write_lock(self.settings.data_dir, self.settings.lock_timeout, self.on_wait):
+    def run(self, paths: Sequence[Path], prune: bool = False, progress: Progress | None = None,
+            on_wait: Notice | None = None) -> IngestReport:
+        """Ingest `paths`, holding the data directory's write lock (one writer at a time).
+
+        `on_wait` (default: the one given at construction) hears that another writer holds it.
+        """
+        with write_lock(self.settings.data_dir, self.settings.lock_timeout, on_wait or self.on_wait):
             return self._run(paths, prune, progress)
 
     def remove(self, source: str) -> int:

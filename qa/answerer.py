@@ -11,8 +11,7 @@ answerer can take its place in the same chain.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -20,6 +19,7 @@ from langchain_core.runnables import Runnable, RunnableConfig
 
 from qa import prompts
 from qa.types import Answer, Citation
+from qa.kinds import answer_type, counted_words, question_type, typed_spans
 from seedqa.text import Span, sentences, stem, terms, word_spans
 
 
@@ -42,79 +42,6 @@ class _Candidate:
     span: Span  # offsets within the passage text
     score: float  # lexical
     similarity: float | None = None  # embedding cosine of question and sentence
-
-
-_NUMBER_WORDS = (
-    "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
-    "sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety "
-    "hundred hundreds thousand thousands million millions billion billions dozen dozens"
-).split()
-_MONTHS = ("january february march april may june july august september october november "
-           "december jan feb mar apr jun jul aug sep sept oct nov dec").split()
-_NUMBER = re.compile(
-    r"(?:(?:more than|at least|at most|about|around|over|nearly|almost|up to|some)\s+)?"
-    r"(?:\d+(?:[.,]\d+)*(?:\s?(?:%|percent|per cent|km|kg|lb|m|mph|miles?|metres?|meters?|tons?|"
-    r"tonnes?|million|billion|thousand|hundred))?"
-    r"|\b(?:" + "|".join(_NUMBER_WORDS) + r")\b(?:[- ](?:" + "|".join(_NUMBER_WORDS) + r")\b)*)"
-    r"(?:\s?\(\d+(?:[.,]\d+)*\s?\w+\))?",
-    re.IGNORECASE,
-)
-_MONTH = r"(?:" + "|".join(m.capitalize() for m in _MONTHS) + r")\.?"
-_DATE = re.compile(
-    rf"\b(?:\d{{1,2}}\s+{_MONTH}(?:\s+\d{{4}})?|{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?(?:,?\s+\d{{4}})?"
-    rf"|{_MONTH}\s+\d{{4}}|(?:in\s+)?\d{{4}}s?|\d{{4}}-\d{{2}}-\d{{2}}"
-    rf"|(?:mon|tues|wednes|thurs|fri|satur|sun)day|\d{{1,2}}(?:st|nd|rd|th)\s+century)\b",
-    re.IGNORECASE,
-)
-_NAME = re.compile(r"\b[A-Z][\w'’.-]*(?:\s+(?:of\s+|de\s+|the\s+|von\s+)?[A-Z][\w'’.-]*)*")
-
-_WHAT_X = re.compile(r"\b(?:what|which)\s+((?:[\w'’-]+\s+){0,2}?[\w'’-]+)\s+"
-                     r"(?:did|do|does|is|was|are|were|has|have|had|can|could|will|would)\b", re.I)
-
-
-def answer_type(question: str) -> str | None:
-    """The noun a "what X did ..." question asks for ("infrastructure"), if it names one."""
-    match = _WHAT_X.search(question)
-    return match.group(1) if match else None
-
-_QUESTION_TYPES = (
-    ("number", re.compile(r"\bhow (?:many|much|long|far|old|large|big|heavy|tall|high)\b|"
-                          r"\bwhat (?:number|percentage|proportion|amount)\b", re.I)),
-    ("date", re.compile(r"\bwhen\b|\bwhat (?:year|date|day|month|century|time)\b|"
-                        r"\bwhich (?:year|date|day|month|century)\b", re.I)),
-    ("name", re.compile(r"\bwho(?:m|se)?\b|\bwhere\b|\bwhich (?:country|city|place|company)\b", re.I)),
-)
-
-
-_HOW_MANY = re.compile(r"\bhow (?:many|much)\s+((?:[\w'’-]+\s*){1,3})", re.I)
-_AUXILIARIES = frozenset("did do does were was are is have has had will would can could "
-                         "should might may must".split())
-_FILLERS = frozenset("of the a an".split())
-
-
-def counted_words(question: str) -> set[str]:
-    """What a "how many X ..." question counts: the stems of X ("of them", "drones")."""
-    match = _HOW_MANY.search(question)
-    if not match:
-        return set()
-    head = []
-    for word in match.group(1).lower().split():
-        if word in _AUXILIARIES:
-            break
-        head.append(word)
-    return {stem(word) for word in head if word not in _FILLERS}
-
-
-def question_type(question: str) -> str | None:
-    for kind, pattern in _QUESTION_TYPES:
-        if pattern.search(question):
-            return kind
-    return None
-
-
-def _spans_of(kind: str, text: str) -> list[Span]:
-    pattern = {"number": _NUMBER, "date": _DATE, "name": _NAME}[kind]
-    return [match.span() for match in pattern.finditer(text) if match.group().strip()]
 
 
 # How much the sentence's embedding (in its passage's context, from ingest) adds to the
@@ -237,7 +164,7 @@ class ExtractiveAnswerer(Runnable[AnswerRequest, Answer]):
     def _typed_spans(kind: str, sentence: str, question_words: set[str]) -> list[Span]:
         """Spans of the expected kind that are not just words of the question."""
         found = []
-        for begin, end in _spans_of(kind, sentence):
+        for begin, end in typed_spans(kind, sentence):
             span_words = {stem(word) for word, _, _ in word_spans(sentence[begin:end])}
             if span_words and not span_words <= question_words:
                 found.append((begin, end))
@@ -342,11 +269,6 @@ class ExtractiveAnswerer(Runnable[AnswerRequest, Answer]):
             abstained=True,
             confidence=confidence,
         )
-
-
-def earlier_questions(previous: Sequence[str], follow_up: bool) -> tuple[str, ...]:
-    """Which earlier questions this one leans on: the last one, when it is a follow-up."""
-    return (previous[-1],) if follow_up and previous else ()
 
 
 def _word_count(text: str) -> int:

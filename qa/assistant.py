@@ -12,12 +12,13 @@ from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from qa.answerer import AnswerRequest, ExtractiveAnswerer, earlier_questions
-from qa.retrieval import Corpus, HybridRetriever, is_follow_up, previous_questions, search_query
+from qa.answerer import AnswerRequest, ExtractiveAnswerer
+from qa.conversation import earlier_questions, search_query
+from qa.retrieval import Corpus, HybridRetriever
 from qa.types import Answer, Citation
 from seedqa.errors import DocumentNotFoundError, IndexNotReadyError, InvalidQuestionError
 from seedqa.settings import Settings
-from seedqa.store import DocumentRecord, Index
+from index import DocumentRecord, Index
 from seedqa.text import words
 
 
@@ -79,10 +80,9 @@ class Assistant:
             request = self._request(question, history, corpus)
         else:
             request = self._request(standalone, None, corpus)
+        rewritten = None if standalone in (None, question) else standalone
         for answer in generative.stream(request):
-            meta = answer.meta if standalone in (None, question) else {
-                **answer.meta, "standalone_question": standalone}
-            yield replace(answer, question=question, meta=meta)
+            yield replace(answer, question=question, standalone_question=rewritten)
 
     def generative(self, backend: str | None = None):
         """The LLM answerer for `backend` (default: the configured one), built once."""
@@ -111,7 +111,7 @@ class Assistant:
             question=question,
             passages=tuple(passages),
             idf=corpus.lexical.idf,
-            earlier=earlier_questions(previous_questions(history), is_follow_up(question)),
+            earlier=earlier_questions(question, history),
             query_vector=query_vector,
             embed=self.index.embed,
             sentence_vectors=tuple(corpus.sentences_of(corpus.rows[p.chunk_id]) for p in passages),
@@ -148,10 +148,15 @@ class Assistant:
             raise DocumentNotFoundError(f"No indexed document has the source {source!r}.")
         return text
 
-    def add_documents(self, paths: Sequence[Path], progress=None, prune: bool = False):
-        """Ingest files or folders into this assistant's index; returns an IngestReport."""
+    def add_documents(self, paths: Sequence[Path], progress=None, prune: bool = False,
+                      on_wait=None):
+        """Ingest files or folders into this assistant's index; returns an IngestReport.
+
+        `progress(done, total, name)` follows the files; `on_wait(message)` hears that
+        another process is writing to the index (the ingest waits for it).
+        """
         with self._write_lock:
-            return self._ingestor().run([Path(p) for p in paths], prune, progress)
+            return self._ingestor().run([Path(p) for p in paths], prune, progress, on_wait)
 
     def remove_document(self, source: str) -> int:
         """Forget one document and its chunks; returns how many chunks went."""

@@ -17,13 +17,10 @@ model (`condense`), so retrieval sees what "them" refers to.
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
-from importlib import resources
 
-import yaml
 from langchain_core.language_models import BaseChatModel
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
@@ -31,24 +28,19 @@ from langchain_core.runnables import Runnable, RunnableConfig
 
 from qa import prompts
 from qa.answerer import AnswerRequest, ExtractiveAnswerer
-from qa.grounding import MARKER, Claim, GroundingCheck, split_claims
+from qa.conversation import history_terms, transcript
+from qa.grounding import Claim, GroundingCheck, split_claims
 from seedqa.errors import LLMRequestError
-from qa.types import Answer, Citation
+from qa.types import MARKER, Answer, Citation, Generation
 from seedqa.text import fold, terms
 
 _TAG = re.compile(r"<\s*(/?)\s*passage", re.IGNORECASE)
 _OPEN_MARKER = re.compile(r"\[[\d,\s]*$")
 
 
-@functools.cache
-def prompt_texts() -> dict[str, str]:
-    """The texts of qa/prompts/llm.yaml."""
-    return yaml.safe_load(resources.files("qa.prompts").joinpath("llm.yaml").read_text("utf-8"))
-
-
 def passage_block(n: int, citation: Citation) -> str:
     """One passage, delimited. A forged `</passage>` inside the text is defused."""
-    texts = prompt_texts()
+    texts = prompts.llm_texts()
 
     def inert(value: str) -> str:
         return _TAG.sub(lambda m: f"‹{m.group(1)}passage", value)
@@ -59,14 +51,14 @@ def passage_block(n: int, citation: Citation) -> str:
 
 
 def answer_prompt(max_words: int) -> ChatPromptTemplate:
-    texts = prompt_texts()
+    texts = prompts.llm_texts()
     return ChatPromptTemplate.from_messages(
         [("system", texts["system"]), ("human", texts["user"])]
     ).partial(not_in_documents=texts["not_in_documents"], max_words=str(max_words))
 
 
 def condense_prompt() -> ChatPromptTemplate:
-    texts = prompt_texts()
+    texts = prompts.llm_texts()
     return ChatPromptTemplate.from_messages(
         [("system", texts["condense_system"]), ("human", texts["condense_user"])]
     )
@@ -95,7 +87,7 @@ def renumbered(text: str, count: int) -> tuple[str, list[int]]:
 
 
 def says_not_in_documents(text: str) -> bool:
-    phrase = fold(prompt_texts()["not_in_documents"]).strip(" .")
+    phrase = fold(prompts.llm_texts()["not_in_documents"]).strip(" .")
     return fold(text).strip(" \"'“”.").startswith(phrase)
 
 
@@ -115,12 +107,11 @@ class GenerativeAnswerer(Runnable[AnswerRequest, Answer]):
 
     def condense(self, question: str, history: Sequence[dict]) -> str | None:
         """`question` rewritten to stand on its own, or None when the model's rewrite is unusable."""
-        turns = [f"{m['role']}: {' '.join(str(m['content']).split())}" for m in history
-                 if m.get("role") in ("user", "assistant") and isinstance(m.get("content"), str)]
-        if not turns:
+        lines = transcript(history)
+        if not lines:
             return question
         try:
-            rewrite = self.condenser.invoke({"history": "\n".join(turns[-6:]), "question": question})
+            rewrite = self.condenser.invoke({"history": lines, "question": question})
         except Exception as error:  # noqa: BLE001  (re-raised as an error a user can act on)
             raise self._request_error(error) from error
         return usable_rewrite(rewrite, question, history)
@@ -140,7 +131,7 @@ class GenerativeAnswerer(Runnable[AnswerRequest, Answer]):
         request = input
         fallback = self.extractive.invoke(request)
         if fallback.abstained:  # nothing relevant: the LLM is not asked
-            yield replace(fallback, meta={**fallback.meta, "backend": self.label, "llm_called": False})
+            yield replace(fallback, generation=Generation(self.label))
             return
         passages = request.passages
         inputs = {"question": request.question,
@@ -154,29 +145,30 @@ class GenerativeAnswerer(Runnable[AnswerRequest, Answer]):
                 generated += piece
                 # A marker still being written ("[1") waits, so partial texts only grow.
                 partial, _ = renumbered(_OPEN_MARKER.sub("", generated), len(passages))
-                yield Answer(question=request.question, text=partial,
-                             meta={"backend": self.label, "partial": True})
+                yield Answer(question=request.question, text=partial, partial=True,
+                             generation=Generation(self.label, llm_called=True))
         except Exception as error:  # noqa: BLE001  (re-raised as an error a user can act on)
             raise self._request_error(error) from error
         yield self.finish(request, generated, fallback)
 
     def finish(self, request: AnswerRequest, generated: str, fallback: Answer) -> Answer:
         """The final answer for the model's full reply `generated`."""
-        meta = {"backend": self.label, "llm_called": True, "generated": generated}
+        generation = Generation(self.label, llm_called=True, generated=generated)
         if not generated.strip():  # said nothing: the passages still answer, so quote them
-            return replace(fallback, meta={**fallback.meta, **meta, "fallback": "extractive"})
+            return replace(fallback, generation=generation, fallback="extractive")
         if says_not_in_documents(generated):
             return Answer(question=request.question, text=prompts.abstention(request.question),
                           citations=tuple(request.passages[:3]), abstained=True,
-                          confidence=fallback.confidence, meta={**meta, "model_abstained": True})
+                          confidence=fallback.confidence,
+                          generation=replace(generation, model_abstained=True))
         if request.embed is None:
             raise ValueError("the grounding check needs the request's embed function")
         claims = GroundingCheck(request.embed, self.threshold, request.idf).claims(
             generated, request.passages)
-        meta["claims"] = [_claim_dict(c) for c in claims]
+        generation = replace(generation, claims=tuple(_claim_dict(c) for c in claims))
         if not any(claim.supported for claim in claims):
             return replace(fallback, unsupported=tuple(c.plain for c in claims),
-                           meta={**fallback.meta, **meta, "fallback": "extractive"})
+                           generation=generation, fallback="extractive")
         text, order = renumbered(" ".join(sentence for sentence, _ in split_claims(generated)),
                                  len(request.passages))
         unsupported = tuple(renumbered_sentence(c.text, order, len(request.passages))
@@ -187,7 +179,7 @@ class GenerativeAnswerer(Runnable[AnswerRequest, Answer]):
             citations=tuple(request.passages[n - 1] for n in order),
             confidence=fallback.confidence,
             unsupported=unsupported,
-            meta=meta,
+            generation=generation,
         )
 
     def _request_error(self, error: Exception) -> LLMRequestError:
@@ -201,7 +193,7 @@ class GenerativeAnswerer(Runnable[AnswerRequest, Answer]):
 def usable_rewrite(rewrite: str, question: str, history: Sequence[dict]) -> str | None:
     """The model's standalone question, first line only; None if it rambles or drifts off topic."""
     rewrite = " ".join(rewrite.strip().split("\n")[0].strip(" \"'“”").split())
-    known = set(terms(question)) | {t for m in history for t in terms(str(m.get("content", "")))}
+    known = set(terms(question)) | history_terms(history)
     if not rewrite or len(rewrite) > 4 * len(question) + 200 or not set(terms(rewrite)) & known:
         return None
     return rewrite

@@ -21,20 +21,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from qa.types import Citation
-from seedqa.text import STOPWORDS, fold, sentences, terms, word_spans
+from qa.kinds import name_found, names, numbers
+from qa.types import MARKER, Citation, marker_numbers
+from seedqa.text import fold, sentences, terms, word_spans
 
-# [1], [1][2], [1, 2], [1,2]
-MARKER = re.compile(r"\[(\d{1,3}(?:\s*,\s*\d{1,3})*)\]")
 # Markers a model puts after the full stop ("... overnight. [1]") move before it.
 _TRAILING_MARKERS = re.compile(r"([.!?])((?:\s*\[\d{1,3}(?:\s*,\s*\d{1,3})*\])+)")
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
-_NAME = re.compile(r"[A-Z][\w'’-]*")
-_NUMBER_WORDS = {word: str(value) for value, word in enumerate(
-    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
-    "fifteen sixteen seventeen eighteen nineteen twenty".split())}
-_NUMBER_WORDS.update({"thirty": "30", "forty": "40", "fifty": "50", "sixty": "60", "seventy": "70",
-                      "eighty": "80", "ninety": "90", "hundred": "100", "dozen": "12"})
 LEXICAL_WEIGHT = 0.5  # the rest is embedding similarity
 
 
@@ -71,7 +63,7 @@ def split_claims(text: str) -> list[tuple[str, tuple[int, ...]]]:
     claims: list[tuple[str, tuple[int, ...]]] = []
     for begin, end in sentences(text):
         sentence = text[begin:end]
-        cited = tuple(int(n) for group in MARKER.findall(sentence) for n in group.split(","))
+        cited = tuple(n for group in MARKER.findall(sentence) for n in marker_numbers(group))
         if not MARKER.sub("", sentence).strip(" .,;:!?") and claims:
             # A sentence of markers only belongs to the one before it.
             previous, numbers = claims.pop()
@@ -79,41 +71,6 @@ def split_claims(text: str) -> list[tuple[str, tuple[int, ...]]]:
             continue
         claims.append((sentence, cited))
     return claims
-
-
-def numbers(text: str) -> set[str]:
-    """Numbers in `text`, as digits: "165", "1,200" → "1200", "three" → "3"."""
-    found = {match.group().replace(",", "") for match in _NUMBER.finditer(text)}
-    found.update(_NUMBER_WORDS[w] for w, _, _ in word_spans(text) if w in _NUMBER_WORDS)
-    return found
-
-
-def names(sentence: str) -> set[str]:
-    """Capitalised words inside the sentence (its first word is capitalised anyway)."""
-    spans = word_spans(sentence)
-    found = set()
-    for index, (word, begin, end) in enumerate(spans):
-        if index == 0 or word in STOPWORDS or not _NAME.match(sentence, begin):
-            continue
-        found.add(sentence[begin:end])
-    return found
-
-
-def _name_found(name: str, passage_words: set[str]) -> bool:
-    """"Russian" is found in a passage that says "Russia": a shared stem of 5+ letters."""
-    if name in passage_words:
-        return True
-    if len(name) < 5:
-        return False
-    for word in passage_words:
-        common = 0
-        for a, b in zip(name, word):
-            if a != b:
-                break
-            common += 1
-        if common >= 5 and common >= 0.75 * min(len(name), len(word)):
-            return True
-    return False
 
 
 class GroundingCheck:
@@ -135,7 +92,7 @@ class GroundingCheck:
         joined = "\n\n".join(passages)
         missing_numbers = tuple(sorted(numbers(claim) - numbers(joined)))
         passage_words = {fold(word) for word, _, _ in word_spans(joined)}
-        missing_names = tuple(sorted(n for n in names(claim) if not _name_found(fold(n), passage_words)))
+        missing_names = tuple(sorted(n for n in names(claim) if not name_found(fold(n), passage_words)))
 
         claim_terms = {t for t in terms(claim) if not t.isdigit()}
         passage_terms = set(terms(joined))

@@ -61,10 +61,6 @@ class LexicalIndex:
                 total += weight * self._matrix.getcol(column).toarray().ravel()
         return total
 
-    def search(self, weighted_terms: Mapping[str, float], n: int) -> list[tuple[int, float]]:
-        """Row numbers of the `n` best-scoring texts with their scores, best first."""
-        return self.search_scores(self.scores(weighted_terms), n)
-
     def search_scores(self, scores: np.ndarray, n: int) -> list[tuple[int, float]]:
         """The `n` best rows of scores from `scores()`, best first, zero scores left out."""
         n = min(n, self.size)

@@ -25,9 +25,9 @@ from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResu
 from pydantic import PrivateAttr
 
 from seedqa.errors import BackendNotInstalledError, LLMSetupError
-from seedqa.settings import Settings
+from seedqa.settings import BACKENDS, Settings
 
-BACKENDS = ("openai", "ollama", "llamacpp")
+LLM_BACKENDS = tuple(backend for backend in BACKENDS if backend != "extractive")
 
 # backend -> (module to import, pinned requirement, pyproject extra)
 _PACKAGES = {
@@ -55,8 +55,9 @@ def import_backend(backend: str) -> ModuleType:
 def chat_model(settings: Settings) -> BaseChatModel:
     """The chat model that `settings.llm_backend` names, ready to invoke or stream."""
     backend = settings.llm_backend
-    if backend not in BACKENDS:
-        raise LLMSetupError(f"{backend!r} is not an LLM backend; choose one of {', '.join(BACKENDS)}.")
+    if backend not in LLM_BACKENDS:
+        raise LLMSetupError(
+            f"{backend!r} is not an LLM backend; choose one of {', '.join(LLM_BACKENDS)}.")
     return {"openai": _openai, "ollama": _ollama, "llamacpp": _llamacpp}[backend](settings)
 
 

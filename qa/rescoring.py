@@ -13,7 +13,7 @@ few candidates of the first stage are scored again from seven features:
   together in the passage ("oil embargo", "Treaty of Easton");
 - `best_sentence`, `second_sentence`: the two highest cosines of the question
   with the passage's sentences, each embedded in the context of the whole
-  passage at ingest (seedqa/minilm.py pools their tokens from the passage's
+  passage at ingest (index/minilm.py pools their tokens from the passage's
   own forward pass, so they cost no extra model time). One sentence that says
   what the question asks beats a passage that is about it throughout; the
   second one's weight is negative for that reason.

@@ -31,38 +31,8 @@ from qa import rescoring
 from qa.lexical import LexicalIndex
 from qa.types import Citation
 from seedqa.settings import Settings
-from seedqa.store import ChunkRecord, Index, unpack_vectors
-from seedqa.text import terms, words
-
-# Words that point back at an earlier turn: "How many of them ...", "When did it ...".
-_ANAPHORA = frozenset(
-    "it its they them their theirs those these that this he him his she her there then"
-    " such same other others former latter".split()
-)
-
-
-def is_follow_up(question: str) -> bool:
-    """Does the question lean on the conversation so far?"""
-    tokens = words(question)
-    return bool(_ANAPHORA.intersection(tokens)) or len(terms(question)) <= 1
-
-
-def previous_questions(history: list[dict] | None) -> list[str]:
-    """The user's earlier questions, oldest first, from Gradio-style messages."""
-    questions = []
-    for message in history or []:
-        if message.get("role") == "user" and isinstance(message.get("content"), str):
-            questions.append(message["content"])
-    return questions
-
-
-def search_query(question: str, history: list[dict] | None) -> str:
-    """What to search for: the question, plus the last one asked when this is a follow-up."""
-    earlier = previous_questions(history)
-    if earlier and is_follow_up(question):
-        return f"{earlier[-1]} {question}"
-    return question
-
+from index import ChunkRecord, Index, unpack_vectors
+from seedqa.text import terms
 
 @dataclass(frozen=True)
 class Corpus:
@@ -124,6 +94,11 @@ class HybridRetriever(BaseRetriever):
     def rank(self, query: str, k: int, query_vector=None,
              corpus: Corpus | None = None) -> list[Citation]:
         """The `k` best passages for `query` (its embedding and the snapshot may be passed in)."""
+        return [candidate.citation() for candidate in self.candidates(query, k, query_vector, corpus)]
+
+    def candidates(self, query: str, k: int, query_vector=None,
+                   corpus: Corpus | None = None) -> list[Candidate]:
+        """The `k` best chunks for `query` with their scores (and re-scoring's inputs), best first."""
         corpus = corpus if corpus is not None else self.corpus()
         if not corpus.chunks:
             return []
@@ -132,8 +107,9 @@ class HybridRetriever(BaseRetriever):
         stage = self._first_stage(query, max(self.settings.candidates, k), query_vector, corpus)
         ranked, final = stage.ranked, dict(stage.first)
         head = ranked[: self.settings.rescore_candidates]
+        features = dict(self._features(stage, head, query_vector, corpus))
         if head:
-            for row, values in self._features(stage, head, query_vector, corpus):
+            for row, values in features.items():
                 final[row] = rescoring.score(values)
             # Re-scored passages stay ahead of the rest, whose first-stage scores are on
             # another scale: shifted to just below the last re-scored one, in their order.
@@ -145,25 +121,11 @@ class HybridRetriever(BaseRetriever):
                     final[row] = stage.first[row] + shift
             ranked = head + tail
         return [
-            _to_citation(corpus.chunks[row], final[row], stage.dense.get(row),
-                         float(stage.lexical[row]) if stage.lexical[row] > 0 else None)
+            Candidate(corpus.chunks[row], final[row], stage.first[row], stage.dense.get(row),
+                      float(stage.lexical[row]) if stage.lexical[row] > 0 else None,
+                      features.get(row))
             for row in ranked[:k]
         ]
-
-    def candidate_features(self, query: str, corpus: Corpus | None = None
-                           ) -> list[tuple[ChunkRecord, tuple[float, ...]]]:
-        """The passages re-scoring sees for `query`, with their features, in first-stage order.
-
-        For fitting `rescoring.WEIGHTS` (benchmarks/fit_rescoring.py).
-        """
-        corpus = corpus if corpus is not None else self.corpus()
-        if not corpus.chunks:
-            return []
-        query_vector = self.index.embed([query])[0]
-        stage = self._first_stage(query, self.settings.candidates, query_vector, corpus)
-        head = stage.ranked[: self.settings.rescore_candidates]
-        return [(corpus.chunks[row], values)
-                for row, values in self._features(stage, head, query_vector, corpus)]
 
     def _first_stage(self, query: str, depth: int, query_vector, corpus: Corpus) -> _FirstStage:
         dense = {corpus.rows[chunk_id]: similarity
@@ -193,6 +155,26 @@ class HybridRetriever(BaseRetriever):
             yield row, rescoring.features(stage.query_terms, weights, corpus.terms_of(row),
                                           stage.dense_z.get(row, stage.floor),
                                           float(stage.lexical_z[row]), sentence)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A chunk as ranked for one query: its final and first-stage scores and what they came from."""
+
+    chunk: ChunkRecord
+    score: float  # final: re-scored, or first-stage shifted below the re-scored ones
+    first_score: float  # the fused z-scores alone
+    dense: float | None  # cosine, when Chroma returned the chunk
+    lexical: float | None  # BM25, when the chunk shares a term with the query
+    features: tuple[float, ...] | None = None  # re-scoring's inputs, for the re-scored head
+
+    def citation(self) -> Citation:
+        chunk = self.chunk
+        return Citation(
+            source=chunk.source, title=chunk.title, text=chunk.text, start=chunk.start,
+            end=chunk.end, score=round(self.score, 6), date=chunk.date, page=chunk.page,
+            chunk_id=chunk.id, dense_score=self.dense, lexical_score=self.lexical,
+        )
 
 
 @dataclass(frozen=True)
@@ -228,15 +210,6 @@ def _z_scores(scores: dict[int, float]) -> dict[int, float]:
     values = np.fromiter(scores.values(), dtype=np.float64)
     mean, spread = values.mean(), values.std() + 1e-9
     return {row: (value - mean) / spread for row, value in scores.items()}
-
-
-def _to_citation(chunk: ChunkRecord, score: float, dense: float | None,
-                 lexical: float | None) -> Citation:
-    return Citation(
-        source=chunk.source, title=chunk.title, text=chunk.text, start=chunk.start,
-        end=chunk.end, score=round(score, 6), date=chunk.date, page=chunk.page,
-        chunk_id=chunk.id, dense_score=dense, lexical_score=lexical,
-    )
 
 
 def _to_document(citation: Citation) -> Document:

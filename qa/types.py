@@ -3,7 +3,17 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict, dataclass, field
+
+# An answer's citation markers, [1], [1][2], [1, 2], each number pointing at
+# `Answer.citations[n - 1]`; the group holds the numbers.
+MARKER = re.compile(r"\[(\d{1,3}(?:\s*,\s*\d{1,3})*)\]")
+
+
+def marker_numbers(group: str) -> list[int]:
+    """The citation numbers of one marker's group ("1, 2" → [1, 2])."""
+    return [int(number) for number in group.split(",")]
 
 
 @dataclass(frozen=True)
@@ -31,6 +41,17 @@ class Citation:
 
 
 @dataclass(frozen=True)
+class Generation:
+    """What an LLM backend did for an answer (None on an extractive answer)."""
+
+    backend: str  # e.g. "openai: gemma-3-270m"
+    llm_called: bool = False  # False: nothing relevant was found, so the model was not asked
+    generated: str = ""  # what the model wrote, before the grounding check
+    claims: tuple[dict, ...] = ()  # per sentence: text, cited, supported, reason, scores
+    model_abstained: bool = False  # the model said the documents do not hold the answer
+
+
+@dataclass(frozen=True)
 class Answer:
     """An answer with inline `[n]` markers that point at `citations[n-1]`.
 
@@ -41,7 +62,10 @@ class Answer:
     `unsupported` lists the sentences of an LLM-written answer that the grounding
     check found unsupported by the passages they cite (empty for the extractive
     answerer, whose sentence is quoted from a passage). When none was supported,
-    `text` is the extractive answer and `unsupported` what the model wrote.
+    `text` is the extractive answer, `fallback` is "extractive" and `unsupported`
+    what the model wrote. `partial` marks the growing answers an LLM streams
+    (text only); `standalone_question` is the LLM's rewrite of a follow-up, when
+    it searched with one; `generation` says what the LLM did.
     """
 
     question: str
@@ -50,13 +74,26 @@ class Answer:
     abstained: bool = False
     span: str | None = None
     confidence: float = 0.0
-    meta: dict = field(default_factory=dict, compare=False)
     unsupported: tuple[str, ...] = ()
+    partial: bool = False
+    fallback: str | None = None
+    standalone_question: str | None = None
+    generation: Generation | None = field(default=None, compare=False)
+
+    @property
+    def focus(self) -> str | None:
+        """The answer's words as they read in the document: no markers, bold or ellipses."""
+        if self.abstained:
+            return None
+        plain = " ".join(MARKER.sub("", self.text).replace("**", "").split()).strip(" …")
+        return plain or None
 
     def to_dict(self) -> dict:
         data = asdict(self)
         data["citations"] = [c.to_dict() for c in self.citations]
         data["unsupported"] = list(self.unsupported)
+        if self.generation is not None:
+            data["generation"]["claims"] = list(self.generation.claims)
         return data
 
     def to_json(self, indent: int | None = 2) -> str:

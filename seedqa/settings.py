@@ -9,11 +9,16 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 import platformdirs
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+# Who writes the answers: "extractive" quotes a passage (no model); the rest are LLM backends.
+LLMBackend = Literal["extractive", "openai", "ollama", "llamacpp"]
+BACKENDS: tuple[str, ...] = get_args(LLMBackend)
 
 
 def _default_data_dir() -> Path:
@@ -68,7 +73,7 @@ class Settings(BaseSettings):
     max_question_chars: int = Field(default=2000, ge=10)
 
     # LLM-written answers (optional; "extractive" needs no model). See README.
-    llm_backend: Literal["extractive", "openai", "ollama", "llamacpp"] = "extractive"
+    llm_backend: LLMBackend = "extractive"
     llm_model: str = Field(default="", description="model name for openai / ollama")
     llm_base_url: str | None = Field(default=None, description="endpoint for openai / ollama")
     # The name of the variable that holds the key (read only when the openai backend
@@ -84,7 +89,7 @@ class Settings(BaseSettings):
 
     # Ingest limits.
     max_file_mb: float = Field(default=50.0, gt=0)
-    # Seconds a writer waits for another one on the same data dir (seedqa/locking.py).
+    # Seconds a writer waits for another one on the same data dir (index/locking.py).
     lock_timeout: float = Field(default=600.0, ge=0)
 
     # Chat UI.

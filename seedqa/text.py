@@ -143,3 +143,34 @@ def terms(text: str) -> list[str]:
 def word_spans(text: str) -> list[tuple[str, int, int]]:
     """(folded word, start, end) for each word of `text`."""
     return [(fold(m.group()), m.start(), m.end()) for m in _WORD.finditer(text)]
+
+
+def clip(text: str, limit: int) -> str:
+    """White space folded, cut at a word boundary before `limit` characters, with "…"."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text.rfind(" ", 0, limit)
+    return text[: cut if cut > limit // 2 else limit].rstrip(" ,;:") + "…"
+
+
+def locate(text: str, focus: str | None) -> Span | None:
+    """Where `focus` (or, failing that, its opening words) sits in `text`.
+
+    Probes under 8 characters are not trusted: they turn up anywhere.
+    """
+    for probe in (focus, (focus or "")[:60]):
+        at = text.find(probe) if probe and len(probe) >= 8 else -1
+        if at != -1:
+            return at, at + len(probe)
+    return None
+
+
+def excerpt(text: str, focus: str | None, limit: int) -> str:
+    """About `limit` characters of `text`, starting just before `focus` when it is there."""
+    text = " ".join(text.split())
+    found = locate(text, focus)
+    if found and found[0] > 40:
+        begin = text.rfind(" ", 0, found[0] - 40) + 1
+        return "…" + clip(text[begin:], limit)
+    return clip(text, limit)

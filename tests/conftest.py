@@ -11,7 +11,10 @@ from pathlib import Path
 
 import pytest
 
-import seedqa  # noqa: F401  (quiets telemetry before anything else loads)
+from seedqa.offline import quiet_environment  # isort: skip
+
+quiet_environment()  # quiets telemetry before anything else loads
+
 from seedqa.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -63,3 +66,19 @@ def seed_copy(tmp_path) -> Path:
 
 def seed_questions() -> list[dict]:
     return [json.loads(line) for line in SEED_QUESTIONS.read_text().splitlines() if line.strip()]
+
+
+@pytest.fixture(scope="session")
+def gguf(tmp_path_factory) -> Path:
+    """The packaged Gemma 3 270M GGUF, assembled once per test session."""
+    from tests.llm_server import assemble_gguf
+
+    return assemble_gguf(tmp_path_factory.mktemp("gguf"))
+
+
+@pytest.fixture(scope="session")
+def llm_server(gguf, tmp_path_factory):
+    """llama.cpp's OpenAI-compatible server on loopback, one per test session."""
+    from tests.llm_server import start_llm_server
+
+    yield from start_llm_server(gguf, tmp_path_factory.mktemp("llm-server"))

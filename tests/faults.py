@@ -35,7 +35,7 @@ def report_text(title: str, sentences: int, seed: int, marker: str = "") -> str:
 
 def snapshot(settings: Settings) -> dict[str, tuple]:
     """What the index answers from: per document, its version and live chunks (id, text)."""
-    from seedqa.store import Index
+    from index import Index
 
     index = Index(settings)
     versions = {record.source: record.version for record in index.documents()}
@@ -47,7 +47,7 @@ def snapshot(settings: Settings) -> dict[str, tuple]:
 
 def stored_chunk_ids(settings: Settings) -> list[str]:
     """Every chunk id Chroma holds, live or not (duplicates would show up twice)."""
-    from seedqa.store import Index
+    from index import Index
 
     index = Index(settings)
     collection, _ = index._collections()
@@ -64,7 +64,7 @@ def child_env(data_dir: Path, cache_dir: Path, **extra: str) -> dict[str, str]:
 def seedqa_cli(*args: str, env: dict[str, str], timeout: float = 300,
                **kwargs) -> subprocess.CompletedProcess:
     """`seedqa ARGS` in a new process, as a user runs it."""
-    return subprocess.run([PYTHON, "-m", "seedqa.cli", *args], env=env, cwd=ROOT,
+    return subprocess.run([PYTHON, "-m", "cli", *args], env=env, cwd=ROOT,
                           capture_output=True, text=True, timeout=timeout, **kwargs)
 
 

@@ -28,7 +28,7 @@ from click.testing import CliRunner
 
 from ingest import ingest_paths
 from qa import Assistant, InvalidQuestionError
-from seedqa.cli import main
+from cli import main
 from seedqa.errors import IngestError
 from seedqa.settings import Settings
 from tests.documents import minimal_pdf
@@ -211,7 +211,7 @@ def test_an_unreadable_file_is_reported_not_crashed_on(tmp_path):
         secret = base / "secret.txt"
         secret.write_text(GOOD)
         os.chmod(secret, 0)
-        command = [PYTHON, "-m", "seedqa.cli", "--data-dir", str(base / "index"), "ingest", str(secret)]
+        command = [PYTHON, "-m", "cli", "--data-dir", str(base / "index"), "ingest", str(secret)]
         if os.geteuid() == 0:
             if not shutil.which("setpriv"):
                 pytest.skip("running as root without setpriv: cannot drop the right to read")
@@ -256,7 +256,7 @@ def test_odd_but_readable_files_are_read_correctly(case, name, data, note, setti
     assert result.status == "added", (case, result)
     if note:
         assert note in result.message
-    from seedqa.store import Index
+    from index import Index
 
     text = Index(settings).document_text(str(path.resolve()))
     assert "\ufeff" not in text and "\x00" not in text

@@ -7,7 +7,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from seedqa.cli import main
+from cli import main
 from tests.conftest import SEEDS
 
 

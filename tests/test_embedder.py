@@ -1,4 +1,4 @@
-"""The NumPy MiniLM (seedqa/minilm.py) against sentence-transformers, the reference.
+"""The NumPy MiniLM (index/minilm.py) against sentence-transformers, the reference.
 
 Queries and ingest both go through the NumPy forward pass, so its vectors must
 be the ones SentenceTransformer.encode gives for the same model files: same
@@ -17,8 +17,8 @@ import sys
 import numpy as np
 import pytest
 
-from seedqa.minilm import NumpyMiniLM, _gelu
-from seedqa.store import Embedder, Index, shared_embedder
+from index.minilm import NumpyMiniLM, _gelu
+from index import Embedder, Index, shared_embedder
 
 from .conftest import ROOT, SEEDS, seed_questions
 
@@ -131,7 +131,7 @@ def test_ask_imports_neither_torch_nor_the_ui(seed_index):
     """The query path needs one short embedding: no torch, transformers or gradio."""
     script = (
         "import sys\n"
-        "from seedqa.cli import main\n"
+        "from cli import main\n"
         "main(['--data-dir', sys.argv[1], 'ask', 'How many drones did Russia fire?'],"
         " standalone_mode=False)\n"
         "heavy = ['torch', 'transformers', 'sentence_transformers', 'gradio',"

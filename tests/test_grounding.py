@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from qa import Assistant
-from qa.grounding import GroundingCheck, names, numbers, split_claims
+from qa.grounding import GroundingCheck, split_claims
+from qa.kinds import names, numbers
 from seedqa.settings import Settings
 
 QUESTION = "How many drones did Russia fire at Ukraine overnight?"

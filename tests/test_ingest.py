@@ -9,7 +9,7 @@ import pytest
 
 from ingest import Ingestor, ingest_paths
 from ingest.loaders import load, parse_date, split_date_header
-from seedqa.store import ChunkRecord, Index, unpack_vectors
+from index import ChunkRecord, Index, unpack_vectors
 from tests.conftest import SEEDS
 from tests.documents import write_formats
 

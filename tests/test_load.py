@@ -17,7 +17,8 @@ import pytest
 from benchmarks.load import Server, holds_an_accepted_answer, measure, questions, run_sessions
 from qa import Assistant
 from seedqa.settings import Settings
-from ui.app import build_app, launch
+from ui.app import build_app
+from ui.server import launch
 
 
 @pytest.mark.slow

@@ -72,8 +72,8 @@ def test_the_guard_refuses_and_records_outbound_attempts(guarded):
 def test_ingest_ask_python_and_chat_make_no_outbound_connection(guarded, tmp_path):
     env, log = guarded
     steps = [
-        [PYTHON, "-m", "seedqa.cli", "ingest", str(ROOT / "seeds")],
-        [PYTHON, "-m", "seedqa.cli", "ask", QUESTION],
+        [PYTHON, "-m", "cli", "ingest", str(ROOT / "seeds")],
+        [PYTHON, "-m", "cli", "ask", QUESTION],
         [PYTHON, "-c", f"import qa; print(qa.answer({QUESTION!r}).text)"],
     ]
     for command in steps:
@@ -140,7 +140,7 @@ def test_no_process_connects_outward_at_the_system_call_level(guarded, tmp_path)
     logs = [tmp_path / f"strace-{name}.log"
             for name in ("ingest", "ask", "server", "remote-ingest", "remote-ask", "chat")]
     for command, log in ((["ingest", str(ROOT / "seeds")], logs[0]), (["ask", QUESTION], logs[1])):
-        result = subprocess.run([*_traced(log), PYTHON, "-m", "seedqa.cli", *command], env=env,
+        result = subprocess.run([*_traced(log), PYTHON, "-m", "cli", *command], env=env,
                                 cwd=ROOT, capture_output=True, text=True, timeout=300)
         assert result.returncode == 0, result.stderr
     assert "165" in result.stdout
@@ -156,7 +156,7 @@ def test_no_process_connects_outward_at_the_system_call_level(guarded, tmp_path)
         remote = dict(env, SEEDQA_CHROMA_URL=f"http://127.0.0.1:{port}",
                       SEEDQA_DATA_DIR=str(tmp_path / "front"))
         for command, log in ((["ingest", str(ROOT / "seeds")], logs[3]), (["ask", QUESTION], logs[4])):
-            result = subprocess.run([*_traced(log), PYTHON, "-m", "seedqa.cli", *command], env=remote,
+            result = subprocess.run([*_traced(log), PYTHON, "-m", "cli", *command], env=remote,
                                     cwd=ROOT, capture_output=True, text=True, timeout=300)
             assert result.returncode == 0, result.stderr
         assert "165" in result.stdout

@@ -10,12 +10,25 @@ import pytest
 from seedqa.offline import tiktoken_cache
 
 
-def test_import_turns_telemetry_and_downloads_off():
-    import seedqa  # noqa: F401
+@pytest.mark.parametrize("entry", [
+    "import ui",
+    "from cli import main; main(['documents'], standalone_mode=False)",
+    "import qa; from seedqa.settings import Settings; qa.Assistant(Settings()).documents()",
+])
+def test_entry_points_turn_telemetry_and_downloads_off(entry, tmp_path):
+    """Whichever door a user comes in by, the switches are off before the libraries load."""
+    import subprocess
+    import sys
 
-    assert os.environ["HF_HUB_OFFLINE"] == "1"
-    assert os.environ["ANONYMIZED_TELEMETRY"] == "False"
-    assert os.environ["GRADIO_ANALYTICS_ENABLED"] == "False"
+    check = ("import os; assert os.environ['HF_HUB_OFFLINE'] == '1'; "
+             "assert os.environ['ANONYMIZED_TELEMETRY'] == 'False'; "
+             "assert os.environ['GRADIO_ANALYTICS_ENABLED'] == 'False'")
+    env = {**os.environ, "ANONYMIZED_TELEMETRY": "True", "GRADIO_ANALYTICS_ENABLED": "True",
+           "SEEDQA_DATA_DIR": str(tmp_path)}
+    env.pop("HF_HUB_OFFLINE", None)
+    result = subprocess.run([sys.executable, "-c", f"{entry}\n{check}"], env=env,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
 
 
 @pytest.fixture

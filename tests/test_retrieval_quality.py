@@ -13,7 +13,7 @@ from qa.answerer import AnswerRequest, ExtractiveAnswerer
 from qa.rescoring import WEIGHTS, PassageTerms, features, score
 from qa.retrieval import _best_two
 from qa.types import Citation
-from seedqa.store import Index, pack_vectors, unpack_vectors
+from index import Index, pack_vectors, unpack_vectors
 from seedqa.text import sentences, terms, word_spans
 
 PARAGRAPH_A = ("The harbour of Lindqvist opened in 1871. Its first crane lifted timber from "
@@ -106,7 +106,7 @@ def test_rescoring_reads_the_best_two_sentence_cosines(settings, tmp_path):
     ingest_paths([tmp_path / "a.txt"], settings)
     assistant = Assistant(settings)
     question = "How long is the ferry crossing to Skye?"
-    found = assistant.retriever.candidate_features(question)
+    found = [(c.chunk, c.features) for c in assistant.retriever.candidates(question, 10)]
     assert len(found) == 2 and all(len(values) == len(WEIGHTS) for _, values in found)
     vector = assistant.index.embed([question])[0]
     for chunk, values in found:

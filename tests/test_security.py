@@ -16,7 +16,8 @@ from benchmarks.load import client, final_answer
 from qa import Assistant
 from seedqa.errors import SeedqaError
 from seedqa.settings import Settings
-from ui.app import ChatUI, build_app, launch
+from ui.app import ChatUI, build_app
+from ui.server import launch
 from ui.security import exposure_warning, is_loopback, login_pairs
 
 ROOT = Path(__file__).resolve().parents[1]

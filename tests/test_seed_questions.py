@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 import qa
-from qa.evaluation import answer_body, find_any
+from evaluation.questions import answer_body, find_any
 from tests.conftest import seed_questions
 
 QUESTIONS = seed_questions()

@@ -17,7 +17,8 @@ import pytest
 from qa import Assistant
 from seedqa.settings import Settings
 from tests.documents import minimal_pdf
-from ui.app import build_app, launch
+from ui.app import build_app
+from ui.server import launch
 
 webdriver = pytest.importorskip("selenium.webdriver")
 from selenium.common.exceptions import StaleElementReferenceException  # noqa: E402
@@ -260,7 +261,7 @@ def test_the_eval_report_opens_with_its_plots(browser, tmp_path):
     """`seedqa eval`'s report.html, opened from disk: three drawn plots and no request out."""
     from click.testing import CliRunner
 
-    from seedqa.eval_command import eval_command
+    from cli.eval import eval_command
     from tests.conftest import SEED_QUESTIONS
 
     out = tmp_path / "out"

@@ -1,6 +1,12 @@
 """The chat UI: a Gradio app over `qa.Assistant`. Gradio is imported only here, in `ui`."""
 
-import seedqa  # noqa: F401  (quiet, offline environment first: GRADIO_ANALYTICS_ENABLED=False)
-from ui.app import build_app, serve
+from seedqa.offline import quiet_environment
+
+# huggingface_hub (imported by gradio) reads HF_HUB_OFFLINE once, at its import:
+# the switches must be set before `ui.app` imports gradio.
+quiet_environment()
+
+from ui.app import build_app  # noqa: E402
+from ui.server import serve  # noqa: E402
 
 __all__ = ["build_app", "serve"]

@@ -3,7 +3,7 @@
 `ChatUI` holds the assistant and settings; its methods are the callbacks, plain
 functions that tests call directly. `build` lays them out in one `gr.Blocks`.
 Nothing here touches Chroma or the embedding model, and nothing launches on
-import: `serve` is the only place a server starts.
+import: `ui.server.serve` is the only place a server starts.
 
 Each browser session gets its own `ChatSession` through `gr.State`, so one
 user's conversation (and the history sent with follow-up questions) never
@@ -13,112 +13,27 @@ reaches another's. The index is shared: an upload is answerable for everyone.
 from __future__ import annotations
 
 import dataclasses
-import os
 import shutil
-import socket
-import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import seedqa  # noqa: F401  (sets the quiet, offline environment before gradio reads it)
-
-# Gradio keeps a record of every request for its monitoring page (off here), up
-# to 10,000 by default: a slow climb of the server's memory under steady use.
-os.environ.setdefault("GRADIO_ANALYTICS_MAX_EVENTS", "1000")
-
-import gradio as gr  # isort: skip
+import gradio as gr
 
 from seedqa.errors import DocumentNotFoundError, IndexNotReadyError, SeedqaError
 from seedqa.settings import Settings
 from ui import render
-from ui.assets import CITATION_JS, CSS, EXAMPLES_JS
-from ui.security import exposure_warning, login_pairs
+from ui.assets import CITATION_JS, EXAMPLES_JS
+from ui.session import ChatSession, Turn
 from ui.uploads import UploadFolder
 
 if TYPE_CHECKING:
-    from qa import Answer, Assistant, Citation
+    from qa import Answer, Assistant
 
 UPLOAD_TYPES = [".txt", ".md", ".html", ".pdf"]
 REVEAL_STEPS = 6  # partial answers shown when an answer arrives whole
 REVEAL_SECONDS = 0.25
-
-
-@dataclass
-class Turn:
-    """One question and what came back: an answer, or an error a user can act on."""
-
-    question: str
-    answer: Answer | None = None
-    error: str | None = None
-    done: bool = False
-    _bubble: str | None = field(default=None, repr=False, compare=False)
-
-    def bubble(self, number: int) -> str:
-        """The answer's chat bubble; a finished turn's is rendered once, not on every update."""
-        if self._bubble is not None:
-            return self._bubble
-        if self.error is not None:
-            content = render.error_message(self.error)
-        elif self.answer is not None:
-            content = render.answer_message(self.answer, number, final=self.done)
-            if self.done:
-                content += unsupported_notice(self.answer)
-        else:
-            content = render.pending_message()
-        if self.done:
-            self._bubble = content
-        return content
-
-
-@dataclass
-class ChatSession:
-    """One browser session's conversation."""
-
-    turns: list[Turn] = field(default_factory=list)
-    busy: bool = False
-
-    def history(self) -> list[dict[str, str]]:
-        """Finished turns in Gradio's messages format, for follow-up questions."""
-        messages = []
-        for turn in self.turns:
-            if turn.done and turn.answer is not None:
-                messages.append({"role": "user", "content": turn.question})
-                messages.append({"role": "assistant", "content": turn.answer.text})
-        return messages
-
-    def messages(self) -> list[dict[str, str]]:
-        """The conversation as Chatbot messages, every piece of document text escaped."""
-        shown = []
-        for number, turn in enumerate(self.turns):
-            shown.append({"role": "user", "content": render.question_message(turn.question)})
-            shown.append({"role": "assistant", "content": turn.bubble(number)})
-        return shown
-
-    def citation(self, turn: int, n: int) -> Citation | None:
-        if not 0 <= turn < len(self.turns):
-            return None
-        answer = self.turns[turn].answer
-        if answer is None or not self.turns[turn].done or not 1 <= n <= len(answer.citations):
-            return None
-        return answer.citations[n - 1]
-
-
-_UNSUPPORTED = "warning seedqa-unsupported"  # the warning colour, and a class of its own
-
-
-def unsupported_notice(answer: Answer) -> str:
-    """Sentences of an LLM's answer that the cited passages do not support, flagged as such."""
-    if not answer.unsupported:
-        return ""
-    listed = "\n".join(f"✗ {sentence}" for sentence in answer.unsupported)
-    if answer.meta.get("fallback"):
-        return render.notice("The model's answer is not supported by the passages, so this "
-                             "answer quotes them instead. The model wrote:\n" + listed, _UNSUPPORTED)
-    return render.notice("Not supported by the cited passages (check before relying on it):\n"
-                         + listed, _UNSUPPORTED)
 
 
 def backend_choices(settings: Settings) -> list[tuple[str, str]]:
@@ -225,7 +140,7 @@ class ChatUI:
                 "That document has been removed from the index; the passage was:\n" + citation.text,
                 "warning",
             )
-        focus = render.answer_focus(session.turns[turn].answer)
+        focus = session.turns[turn].answer.focus
         return render.passage_in_context(citation, n, document, focus)
 
     def show_citation(self, session: ChatSession | None, event: gr.EventData) -> str:
@@ -395,54 +310,3 @@ class ChatUI:
 def build_app(assistant: Assistant, settings: Settings | None = None) -> gr.Blocks:
     """The chat app over `assistant`, queued with the settings' concurrency limit; not launched."""
     return ChatUI(assistant, settings).build()
-
-
-def launch(demo: gr.Blocks, settings: Settings, *, host: str | None = None, port: int | None = None,
-           share: bool = False, block: bool = True) -> str:
-    """Start `demo`'s server (offline, no share link unless asked); returns the local URL.
-
-    Port 0 means any free port. With `block`, serves until Ctrl+C.
-    """
-    host = host or settings.host
-    port = port if port is not None else settings.port
-    logins = login_pairs(settings)
-    warning = exposure_warning(host, bool(logins))
-    if warning:
-        print(f"\n{'!' * 78}\n{warning}\n{'!' * 78}\n", file=sys.stderr, flush=True)
-    _, url, share_url = demo.launch(
-        server_name=host,
-        server_port=port or _free_port(host),
-        share=share,
-        auth=logins or None,
-        prevent_thread_lock=True,
-        quiet=True,
-        show_error=False,
-        css=CSS,
-        max_file_size=int(settings.max_file_mb * 1e6),
-        state_session_capacity=settings.max_sessions,
-        ssr_mode=False,
-        mcp_server=False,
-        pwa=False,
-        enable_monitoring=False,
-        run_history=False,
-        footer_links=["gradio", "settings"],
-    )
-    print(f"seedqa chat is running at {url}", flush=True)
-    if share_url:
-        print(f"Public share link (anyone with it can use this app): {share_url}", flush=True)
-    if block:
-        print("Press Ctrl+C to stop.", flush=True)
-        demo.block_thread()
-    return url
-
-
-def _free_port(host: str) -> int:
-    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
-        probe.bind((host, 0))
-        return probe.getsockname()[1]
-
-
-def serve(assistant: Assistant, settings: Settings, *, host: str | None = None, port: int | None = None,
-          share: bool = False) -> None:
-    """Build the app and serve it until interrupted, printing its URL."""
-    launch(build_app(assistant, settings), settings, host=host, port=port, share=share, block=True)

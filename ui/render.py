@@ -20,6 +20,9 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from qa.types import MARKER, marker_numbers
+from seedqa.text import clip, excerpt, locate
+
 if TYPE_CHECKING:
     from qa import Answer, Citation
 
@@ -28,7 +31,6 @@ _NEUTRAL = str.maketrans(
     {char: f"&#{ord(char)};" for char in "\\`*_{}[]()#+-.!|~$<>&\"'=:"}
 )
 _BOLD = re.compile(r"\*\*(.+?)\*\*", re.DOTALL)
-_MARKER = re.compile(r"\[(\d{1,3})\]")
 
 CONTEXT_CHARS = 700  # characters of document shown on each side of a cited passage
 EXCERPT_CHARS = 220  # characters of a passage shown under an answer
@@ -49,14 +51,6 @@ def _attr(value: object) -> str:
     return html.escape(str(value), quote=True)
 
 
-def _clip(text: str, limit: int) -> str:
-    text = " ".join(text.split())
-    if len(text) <= limit:
-        return text
-    cut = text.rfind(" ", 0, limit)
-    return text[: cut if cut > limit // 2 else limit].rstrip(" ,;:") + "…"
-
-
 def _meta(citation: Citation) -> str:
     """The date and page, such as `2026-01-27 · page 3`, whichever the citation has."""
     parts = []
@@ -67,38 +61,8 @@ def _meta(citation: Citation) -> str:
     return " · ".join(parts)
 
 
-def answer_focus(answer: Answer) -> str | None:
-    """The answer's sentence as it reads in the document: no markers, no bold, no ellipses."""
-    if answer.abstained:
-        return None
-    plain = _MARKER.sub("", answer.text).replace("**", "")
-    plain = " ".join(plain.split()).strip(" …")
-    return plain or None
-
-
-def _locate(text: str, focus: str | None) -> tuple[int, int] | None:
-    """Where `focus` (or, failing that, its opening words) sits in `text`."""
-    if not focus:
-        return None
-    for probe in (focus, focus[:60]):
-        at = text.find(probe)
-        if at != -1 and len(probe) >= 8:
-            return at, at + len(probe)
-    return None
-
-
-def _excerpt(text: str, focus: str | None, limit: int = EXCERPT_CHARS) -> str:
-    """A short excerpt of a passage, starting near the answer when the answer is in it."""
-    text = " ".join(text.split())
-    found = _locate(text, focus)
-    if found and found[0] > 40:
-        begin = text.rfind(" ", 0, found[0] - 40) + 1
-        return "…" + _clip(text[begin:], limit)
-    return _clip(text, limit)
-
-
 def _emphasised(text: str, focus: str | None) -> str:
-    found = _locate(text, focus)
+    found = locate(text, focus)
     if not found:
         return _text(text)
     at, end = found
@@ -123,18 +87,18 @@ def answer_text(text: str, turn: int | None, citations: int) -> str:
     escaped = _BOLD.sub(lambda m: f"<strong>{m.group(1)}</strong>", escaped)
 
     def marker(match: re.Match) -> str:
-        n = int(match.group(1))
-        if turn is not None and 1 <= n <= citations:
-            return cite_button(turn, n)
-        return f"&#91;{n}&#93;"
+        numbers = marker_numbers(match.group(1))
+        if turn is not None and all(1 <= n <= citations for n in numbers):
+            return "".join(cite_button(turn, n) for n in numbers)
+        return f"&#91;{match.group(1)}&#93;"
 
-    escaped = _MARKER.sub(marker, escaped)
+    escaped = MARKER.sub(marker, escaped)
     # Brackets and stars left over (not markers, not bold) go back to inert entities.
     return escaped.replace("[", "&#91;").replace("]", "&#93;").replace("*", "&#42;")
 
 
 def _sources(answer: Answer, turn: int) -> str:
-    focus = answer_focus(answer)
+    focus = answer.focus
     items = []
     for n, citation in enumerate(answer.citations, start=1):
         meta = _meta(citation)
@@ -143,7 +107,7 @@ def _sources(answer: Answer, turn: int) -> str:
             f"{cite_button(turn, n)} "
             f'<span class="seedqa-source-title">{_text(citation.title or citation.source)}</span>'
             + (f' <span class="seedqa-source-meta">{meta}</span>' if meta else "")
-            + f'<div class="seedqa-excerpt">{_text(_excerpt(citation.text, focus))}</div>'
+            + f'<div class="seedqa-excerpt">{_text(excerpt(citation.text, focus, EXCERPT_CHARS))}</div>'
             "</li>"
         )
     heading = (
@@ -264,7 +228,7 @@ def example_questions(records: Sequence, limit: int = 4) -> list[str]:
     newest = sorted(records, key=lambda r: (getattr(r, "ingested_at", 0.0), r.title), reverse=True)
     questions = []
     for record in newest[:limit]:
-        title = _clip(record.title or "", TITLE_CHARS).rstrip("…").rstrip(" .,;:!?")
+        title = clip(record.title or "", TITLE_CHARS).rstrip("…").rstrip(" .,;:!?")
         if title:
             questions.append(f"What is “{title}” about?")
     return questions

@@ -9,6 +9,12 @@ dies, so a killed ingest never leaves the index locked.
 The lock is per machine: with a Chroma server shared by several hosts, each
 host's writers serialise among themselves only (see README, "Running a shared
 Chroma server").
+
+Why not the `filelock` package (installed, same `flock` underneath): a waiting
+writer here says who holds the lock ("another seedqa process (pid N)"), read
+from the lock file, and an unwritable data directory becomes an
+`IndexWriteError` that names the fix; filelock records no holder and raises
+its own errors, so both would be rebuilt around it.
 """
 
 from __future__ import annotations

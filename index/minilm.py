@@ -11,9 +11,9 @@ checks that the vectors match SentenceTransformer.encode.
 
 Only models of that shape are supported (`NumpyMiniLM.supports`): a BERT
 encoder with mean pooling and a Normalize module. For any other model the
-Embedder in seedqa/store.py keeps using sentence-transformers.
+Embedder (index/embedder.py) keeps using sentence-transformers.
 
-Only seedqa/store.py imports this module.
+Only index/embedder.py imports this module.
 """
 
 from __future__ import annotations

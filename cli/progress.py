@@ -1,0 +1,36 @@
+"""The one progress bar for ingests (seedqa ingest, chat, eval), on standard error."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import click
+
+from qa import Assistant
+
+
+def ingest_with_progress(assistant: Assistant, paths: Sequence[Path], *, prune: bool = False,
+                         show: bool | None = None):
+    """`assistant.add_documents` with a bar per file and the lock-wait notice; its IngestReport.
+
+    `show=None` shows the bar only on a terminal.
+    """
+    from tqdm import tqdm
+
+    with tqdm(total=0, unit="file", desc="ingest", disable=None if show is None else not show,
+              file=sys.stderr) as bar:
+
+        def progress(done: int, total: int, name: str) -> None:
+            bar.total = total
+            bar.n = done
+            bar.set_postfix_str(name[-40:])
+            bar.refresh()
+
+        def waiting(message: str) -> None:
+            bar.clear()
+            click.echo(message, err=True)
+
+        return assistant.add_documents(list(paths), progress=progress, prune=prune,
+                                       on_wait=waiting)
