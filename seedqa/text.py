@@ -2,6 +2,11 @@
 
 Everything works on character offsets into the original text, so that a
 passage or an answer sentence can always be shown in place.
+
+The sentence splitter is our own, not pysbd: pysbd took 10.2 ms a SQuAD
+paragraph against under 0.05 ms here (and agreed on the sentence count for
+151 of 170 paragraphs); answering splits five passages per question, so
+pysbd alone would cost 50 ms of a 40 ms budget.
 """
 
 from __future__ import annotations
