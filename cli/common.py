@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from seedqa.errors import SeedqaError
@@ -40,3 +42,26 @@ backend_option = click.option(
     "--backend", type=click.Choice(BACKENDS), default=None,
     help="Who writes the answers: extractive (quotes a passage; no LLM) or an LLM backend "
          "configured by SEEDQA_LLM_* (see README) [env SEEDQA_LLM_BACKEND; default extractive].")
+
+
+def _remember_data_dir(ctx: click.Context, _param, value):
+    if value is not None:
+        root = ctx.find_root()
+        root.obj = {**(root.obj or {}), "data_dir": value}
+
+
+# `seedqa ask --data-dir DIR ...` as well as `seedqa --data-dir DIR ask ...`.
+data_dir_option = click.option(
+    "--data-dir", type=click.Path(path_type=Path), default=None, expose_value=False,
+    is_eager=True, callback=_remember_data_dir,
+    help="Index directory [env SEEDQA_DATA_DIR; default: your user data folder].")
+
+
+def question_argument(ctx: click.Context, question: str | None) -> str:
+    """QUESTION as given, or read from standard input for "-" or when it is piped in."""
+    if question not in (None, "-"):
+        return question
+    stream = click.get_text_stream("stdin", errors="surrogateescape")  # bad bytes: refused later, in words
+    if question is None and stream.isatty():
+        raise click.UsageError("Give a QUESTION, or pipe one in (echo QUESTION | seedqa ask -).", ctx)
+    return stream.read()

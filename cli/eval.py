@@ -15,7 +15,7 @@ from pathlib import Path
 
 import click
 
-from cli.common import backend_option, settings_from
+from cli.common import backend_option, data_dir_option, settings_from
 from cli.progress import ingest_with_progress
 from seedqa import __version__
 
@@ -98,6 +98,7 @@ def _question_bar(total: int, progress: bool) -> Iterator[Callable]:
 
 
 @click.command("eval")
+@data_dir_option
 @click.argument(
     "questions_file", type=click.Path(exists=True, dir_okay=False, path_type=Path)
 )

@@ -1,4 +1,4 @@
-"""The `seedqa` command: ingest | ask | chat | eval | documents.
+"""The `seedqa` command: ingest | ask | search | chat | eval | documents.
 
 Each command is a few lines over `qa.Assistant`; every write goes through
 `Assistant.add_documents`. Errors a user can fix (any `SeedqaError`) become
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from cli.common import Group, assistant_from, backend_option
+from cli.common import Group, assistant_from, backend_option, data_dir_option, question_argument
 from cli.eval import eval_command
 from seedqa.offline import quiet_environment
 
@@ -38,6 +38,7 @@ def main(ctx: click.Context, data_dir: Path | None) -> None:
 
 
 @main.command()
+@data_dir_option
 # readable=False: an unreadable file is the loader's to report, with the others.
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path, readable=False))
 @click.option("--prune", is_flag=True,
@@ -65,22 +66,44 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], prune: bool) -> None:
 
 
 @main.command()
-@click.argument("question")
+@data_dir_option
+@click.argument("question", required=False)
 @click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON.")
 @backend_option
 @click.pass_context
-def ask(ctx: click.Context, question: str, as_json: bool, backend: str | None) -> None:
+def ask(ctx: click.Context, question: str | None, as_json: bool, backend: str | None) -> None:
     """Answer QUESTION from the indexed documents, with numbered citations.
 
-    With an LLM backend the answer streams as it is written, and sentences the
-    cited passages do not support are listed as such.
+    QUESTION "-" (or none, with a question piped in) reads it from standard
+    input. With an LLM backend the answer streams as it is written, and
+    sentences the cited passages do not support are listed as such.
     """
     from cli.output import print_answer
 
+    question = question_argument(ctx, question)
     print_answer(assistant_from(ctx, backend), question, as_json=as_json)
 
 
 @main.command()
+@data_dir_option
+@click.argument("query", required=False)
+@click.option("--k", type=click.IntRange(1, 100), default=5, show_default=True,
+              help="How many passages.")
+@click.option("--json", "as_json", is_flag=True, help="Print the passages as JSON.")
+@click.pass_context
+def search(ctx: click.Context, query: str | None, k: int, as_json: bool) -> None:
+    """The K passages most likely to answer QUERY, best first: retrieval alone, no answer.
+
+    QUERY "-" (or none, piped in) reads it from standard input.
+    """
+    from cli.output import print_passages
+
+    passages = assistant_from(ctx).retrieve(question_argument(ctx, query), k)
+    print_passages(passages, as_json=as_json)
+
+
+@main.command()
+@data_dir_option
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--host", default=None, help="Address to listen on [default 127.0.0.1].")
 @click.option("--port", type=int, default=None, help="Port [default 7860; 0 picks a free one].")
@@ -104,12 +127,14 @@ def chat(ctx: click.Context, paths: tuple[Path, ...], host: str | None, port: in
 
 
 @main.command()
+@data_dir_option
+@click.option("--json", "as_json", is_flag=True, help="Print the documents as JSON.")
 @click.pass_context
-def documents(ctx: click.Context) -> None:
+def documents(ctx: click.Context, as_json: bool) -> None:
     """List the indexed documents."""
     from cli.output import print_documents
 
-    print_documents(assistant_from(ctx).documents())
+    print_documents(assistant_from(ctx).documents(), as_json=as_json)
 
 
 main.add_command(eval_command)

@@ -6,11 +6,13 @@ and the layout is written once.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from pathlib import Path
 
 import click
 
-from qa import Answer, Assistant
+from qa import Answer, Assistant, Citation
 from seedqa.text import excerpt
 
 EXCERPT_CHARS = 320  # of a passage under its number: about 50 words
@@ -67,7 +69,24 @@ def _plain(text: str) -> str:
     return text.replace("**", "")
 
 
-def print_documents(records) -> None:
+def print_passages(passages: Sequence[Citation], *, as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps([passage.to_dict() for passage in passages], ensure_ascii=False,
+                              indent=2))
+        return
+    for number, passage in enumerate(passages, 1):
+        where = Path(passage.source).name + (f", page {passage.page}" if passage.page else "")
+        click.echo(f"[{number}] {passage.score:.3f}  {passage.title} ({where})")
+        click.echo(f"    “{excerpt(passage.text, None, EXCERPT_CHARS)}”")
+
+
+def print_documents(records: Sequence, *, as_json: bool = False) -> None:
+    """`Assistant.documents()`, a line (or a JSON object) each."""
+    if as_json:
+        rows = [{"source": r.source, "title": r.title, "date": r.date, "chunks": r.chunks,
+                 "chars": r.chars, "ingested_at": r.ingested_at} for r in records]
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
     if not records:
         click.echo("The index is empty; add documents with: seedqa ingest PATH")
     for record in records:

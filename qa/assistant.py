@@ -7,6 +7,7 @@ which the UI lists, adds and removes documents, so that the UI never touches the
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
@@ -20,6 +21,11 @@ from seedqa.errors import DocumentNotFoundError, IndexNotReadyError, InvalidQues
 from seedqa.settings import Settings
 from index import DocumentRecord, Index
 from seedqa.text import words
+
+
+# Lone surrogates: what Python makes of bytes that are not UTF-8 (a Latin-1 terminal, a
+# bad client); no library downstream can encode them, so they stop here.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class Assistant:
@@ -121,6 +127,10 @@ class Assistant:
         if not isinstance(question, str) or not question.strip():
             raise InvalidQuestionError("The question is empty; type a question about your documents.")
         question = " ".join(question.split())
+        if _SURROGATE.search(question):
+            raise InvalidQuestionError(
+                "The question holds bytes that are not text (it is not valid UTF-8); "
+                "type it again or fix your terminal's encoding.")
         if len(question) > self.settings.max_question_chars:
             raise InvalidQuestionError(
                 f"The question is {len(question):,} characters long; the limit is "
