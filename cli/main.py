@@ -13,7 +13,14 @@ from pathlib import Path
 
 import click
 
-from cli.common import Group, assistant_from, backend_option, data_dir_option, question_argument
+from cli.common import (
+    Group,
+    assistant_from,
+    backend_option,
+    data_dir_option,
+    question_argument,
+    settings_from,
+)
 from cli.eval import eval_command
 from seedqa.offline import quiet_environment
 
@@ -124,6 +131,29 @@ def chat(ctx: click.Context, paths: tuple[Path, ...], host: str | None, port: in
     import ui
 
     ui.serve(assistant, assistant.settings, host=host, port=port, share=share)
+
+
+@main.command()
+@data_dir_option
+@click.argument("collection")
+@click.pass_context
+def adopt(ctx: click.Context, collection: str) -> None:
+    """Answer over a Chroma COLLECTION that another tool built (LangChain, say).
+
+    COLLECTION is read, never changed: seedqa writes its own collections
+    (SEEDQA_COLLECTION, default COLLECTION itself) beside it, reusing its
+    vectors. Run it again after the collection changes.
+    """
+    from qa import Assistant
+
+    settings = settings_from(ctx)
+    if "collection" not in settings.model_fields_set:
+        settings = settings.model_copy(update={"collection": collection})
+    results = Assistant(settings).adopt_collection(collection)
+    for source, status, chunks in results:
+        click.echo(f"{status}: {source} ({chunks} chunks)")
+    click.echo(f"{len(results)} documents from {collection!r}; ask with: "
+               f"SEEDQA_COLLECTION={settings.collection} seedqa ask QUESTION")
 
 
 @main.command()

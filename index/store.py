@@ -374,3 +374,30 @@ class Index:
 
     def embed(self, texts: Iterable[str]) -> np.ndarray:
         return self.embedder.encode(list(texts))
+
+    # --- collections seedqa did not build ---------------------------------------
+
+    @_guarded
+    def foreign_records(self, name: str) -> Iterator[tuple[str, str, dict, np.ndarray]]:
+        """(id, text, metadata, embedding) of every record in the collection `name`, read only.
+
+        For adopting a collection another tool built (`seedqa adopt`): it is
+        opened with `get_collection`, never created, never written.
+        """
+        if self._client is None:
+            self._client = make_client(self.settings)
+        try:
+            collection = self._client.get_collection(name, embedding_function=None)
+        except Exception as error:  # chromadb: NotFoundError / ValueError, by version
+            if "does not exist" in str(error) or "not found" in str(error).lower():
+                raise SeedqaError(f"No Chroma collection named {name!r} at {self.location}.") from None
+            raise
+        offset = 0
+        while True:
+            found = collection.get(include=["documents", "metadatas", "embeddings"],
+                                   limit=_PAGE, offset=offset)
+            if not found["ids"]:
+                return
+            for row in zip(found["ids"], found["documents"], found["metadatas"], found["embeddings"]):
+                yield row[0], row[1] or "", row[2] or {}, np.asarray(row[3], dtype=np.float32)
+            offset += len(found["ids"])

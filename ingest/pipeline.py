@@ -27,6 +27,8 @@ from seedqa.settings import Settings
 from index import ChunkRecord, DocumentRecord, Index, pack_vectors
 from seedqa.text import sentences
 
+ADOPTED = "chroma:"  # the source of a document adopted from a collection (ingest/adopt.py)
+
 # Part of every document's version: 2 added sentence vectors to chunks, so
 # documents ingested before are embedded again on the next ingest.
 INDEX_FORMAT = 2
@@ -241,9 +243,10 @@ class Ingestor:
         """Forget documents whose file is gone, and chunks no document claims."""
         results = []
         for record in self.index.documents():
-            if not Path(record.source).exists():
-                removed = self.index.remove_document(record.source)
-                results.append(FileResult(record.source, "removed", removed, "file no longer exists"))
+            if record.source.startswith(ADOPTED) or Path(record.source).exists():
+                continue  # an adopted document has no file of its own (ingest/adopt.py)
+            removed = self.index.remove_document(record.source)
+            results.append(FileResult(record.source, "removed", removed, "file no longer exists"))
         self.index.remove_orphans()
         return results
 

@@ -168,6 +168,17 @@ class Assistant:
         with self._write_lock:
             return self._ingestor().run([Path(p) for p in paths], prune, progress, on_wait)
 
+    def adopt_collection(self, name: str) -> list[tuple[str, str, int]]:
+        """Answer over the Chroma collection `name` that another tool built, left unchanged.
+
+        Writes this assistant's own collections beside it (see ingest/adopt.py);
+        returns (source, status, chunks) per document found in it.
+        """
+        from ingest.adopt import adopt
+
+        with self._write_lock:
+            return adopt(self.index, name)
+
     def remove_document(self, source: str) -> int:
         """Forget one document and its chunks; returns how many chunks went."""
         with self._write_lock:
