@@ -56,6 +56,17 @@ class Embedder:
 
         return "numpy" if NumpyMiniLM.supports(self.model_path) else "sentence-transformers"
 
+    @functools.cached_property
+    def whole_words(self) -> frozenset[str]:
+        """The words the model's vocabulary holds whole: an English word list that ships with it."""
+        try:
+            vocabulary = json.loads((self.model_path / "tokenizer.json").read_text())["model"]["vocab"]
+        except (OSError, KeyError, ValueError):
+            return frozenset()
+        if not isinstance(vocabulary, dict):  # a sentencepiece list: pieces, not words
+            return frozenset()
+        return frozenset(word for word in vocabulary if word.isalpha() and word.islower())
+
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         """Word pieces per text, special tokens included, without loading the model."""
         if self._tokenizer is None:

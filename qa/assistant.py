@@ -52,8 +52,9 @@ class Assistant:
                  history: list[dict] | None = None) -> list[Citation]:
         """The passages most likely to hold the answer, best first."""
         question = self._check(question)
-        return self.retriever.rank(search_query(question, history), k or self.settings.top_k,
-                                   corpus=self._corpus())
+        corpus = self._corpus()
+        query = search_query(corpus.speller.correct(question), history)
+        return self.retriever.rank(query, k or self.settings.top_k, corpus=corpus)
 
     def answer(self, question: str, history: list[dict] | None = None, *,
                backend: str | None = None) -> Answer:
@@ -76,19 +77,23 @@ class Assistant:
         """
         question = self._check(question)
         corpus = self._corpus()  # one snapshot per question: checking it reads the index
+        asked = corpus.speller.correct(question)  # typos fixed against the documents' words
+        corrected = None if asked == question else asked
         backend = backend or self.settings.llm_backend
         if backend == "extractive":
-            yield self.answerer.invoke(self._request(question, history, corpus))
+            answer = self.answerer.invoke(self._request(asked, history, corpus))
+            yield replace(answer, question=question, corrected_question=corrected)
             return
         generative = self.generative(backend)
-        standalone = generative.condense(question, history) if history else question
+        standalone = generative.condense(asked, history) if history else asked
         if standalone is None:  # the model's rewrite was unusable: the core's method
-            request = self._request(question, history, corpus)
+            request = self._request(asked, history, corpus)
         else:
             request = self._request(standalone, None, corpus)
-        rewritten = None if standalone in (None, question) else standalone
+        rewritten = None if standalone in (None, asked) else standalone
         for answer in generative.stream(request):
-            yield replace(answer, question=question, standalone_question=rewritten)
+            yield replace(answer, question=question, standalone_question=rewritten,
+                          corrected_question=corrected)
 
     def generative(self, backend: str | None = None):
         """The LLM answerer for `backend` (default: the configured one), built once."""

@@ -29,6 +29,7 @@ from pydantic import ConfigDict, PrivateAttr
 
 from qa import rescoring
 from qa.lexical import LexicalIndex
+from qa.spelling import Speller
 from qa.types import Citation
 from seedqa.settings import Settings
 from index import ChunkRecord, Index, unpack_vectors
@@ -41,10 +42,17 @@ class Corpus:
     generation: str
     chunks: tuple[ChunkRecord, ...]
     lexical: LexicalIndex
+    dictionary: frozenset[str] = field(default=frozenset(), repr=False)  # words known to exist
     # Row -> the chunk's terms for re-scoring, filled as chunks first become candidates.
     passage_terms: dict[int, rescoring.PassageTerms] = field(default_factory=dict, compare=False)
     # Row -> the chunk's sentence vectors, decoded as chunks first become candidates.
     sentence_vectors: dict[int, np.ndarray] = field(default_factory=dict, compare=False)
+
+    @functools.cached_property
+    def speller(self) -> Speller:
+        """Corrects a question's typos against these chunks' words (built on first use)."""
+        return Speller((chunk.text for chunk in self.chunks),
+                       lambda term: term in self.lexical.vocabulary, self.dictionary)
 
     @functools.cached_property
     def rows(self) -> dict[str, int]:
@@ -83,7 +91,7 @@ class HybridRetriever(BaseRetriever):
             if self._corpus is None or self._corpus.generation != generation:
                 chunks = tuple(self.index.live_chunks())
                 lexical = LexicalIndex([chunk.text for chunk in chunks])
-                self._corpus = Corpus(generation, chunks, lexical)
+                self._corpus = Corpus(generation, chunks, lexical, self.index.embedder.whole_words)
             return self._corpus
 
     def _get_relevant_documents(

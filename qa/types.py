@@ -65,7 +65,8 @@ class Answer:
     `text` is the extractive answer, `fallback` is "extractive" and `unsupported`
     what the model wrote. `partial` marks the growing answers an LLM streams
     (text only); `standalone_question` is the LLM's rewrite of a follow-up, when
-    it searched with one; `generation` says what the LLM did.
+    it searched with one; `corrected_question` the question with its typos
+    corrected, when it had any; `generation` says what the LLM did.
     """
 
     question: str
@@ -78,6 +79,7 @@ class Answer:
     partial: bool = False
     fallback: str | None = None
     standalone_question: str | None = None
+    corrected_question: str | None = None  # the question as searched, its typos corrected
     generation: Generation | None = field(default=None, compare=False)
 
     @property
