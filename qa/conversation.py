@@ -11,13 +11,19 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from seedqa.text import terms, words
+from qa.types import MARKER
+from seedqa.text import STOPWORDS, terms, word_spans, words
 
 # Words that point back at an earlier turn: "How many of them ...", "When did it ...".
-_ANAPHORA = frozenset(
-    "it its they them their theirs those these that this he him his she her there then"
-    " such same other others former latter".split()
+_PRONOUNS = frozenset(
+    "it its they them their theirs he him his she her hers those these former latter".split()
 )
+# "this" and "that" point back too, but not in "this year" or "the company that bought";
+# "there" and "then" only at the end ("How many were injured there?", not "Are there ...").
+_TIMES = frozenset("year month week day season time morning afternoon evening weekend summer "
+                   "winter spring autumn century decade quarter".split())
+_AT_THE_END = frozenset({"there", "then"})
+_OPENERS = ("and ", "what about ", "how about ", "also ")
 _ROLES = {"user": "user", "human": "user", "assistant": "assistant", "ai": "assistant"}
 
 
@@ -46,17 +52,48 @@ def previous_questions(history: Iterable[Any] | None) -> list[str]:
 
 
 def is_follow_up(question: str) -> bool:
-    """Does the question lean on the conversation so far?"""
+    """Does the question lean on the conversation so far?
+
+    It does when it points back (a pronoun; "this" or "that" used as one; "there"
+    at its end), opens with "And ..." or "What about ...", or names almost nothing.
+    A question that stands on its own is asked on its own, whatever came before.
+    """
     tokens = words(question)
-    return bool(_ANAPHORA.intersection(tokens)) or len(terms(question)) <= 1
+    if not tokens:
+        return False
+    if _PRONOUNS.intersection(tokens) or tokens[-1] in _AT_THE_END:
+        return True
+    for index, token in enumerate(tokens):
+        following = tokens[index + 1] if index + 1 < len(tokens) else None
+        before = tokens[index - 1] if index else None
+        if token == "this" and following not in _TIMES:
+            return True
+        if token == "that" and (before is None or before in STOPWORDS or following is None):
+            return True
+    return question.lower().lstrip().startswith(_OPENERS) or len(terms(question)) <= 1
 
 
 def search_query(question: str, history: Iterable[Any] | None) -> str:
-    """What to search for: the question, plus the last one asked when this is a follow-up."""
-    earlier = previous_questions(history)
-    if earlier and is_follow_up(question):
-        return f"{earlier[-1]} {question}"
-    return question
+    """What to search for: a follow-up adds the last question and the names its answer gave.
+
+    "Who directed it?" after "Which film topped the box office?" must find the
+    film the answer named, which the earlier question never did.
+    """
+    said = turns(history)
+    earlier = [turn.content for turn in said if turn.role == "user"]
+    if not earlier or not is_follow_up(question):
+        return question
+    answers = [turn.content for turn in said if turn.role == "assistant"]
+    named = _named(answers[-1]) if answers and said[-1].role == "assistant" else []
+    return " ".join([earlier[-1], *named, question])
+
+
+def _named(answer: str) -> list[str]:
+    """The names an answer gave: its capitalised words (its first too: "Novartis bought ...")."""
+    plain = MARKER.sub(" ", answer).replace("**", " ")
+    found = [plain[begin:end] for word, begin, end in word_spans(plain)
+             if plain[begin].isupper() and word not in STOPWORDS]
+    return list(dict.fromkeys(found))
 
 
 def earlier_questions(question: str, history: Iterable[Any] | None) -> tuple[str, ...]:

@@ -103,3 +103,40 @@ def test_index_changes_are_seen_without_restart(settings, tmp_path):
     assert "4 pm" in assistant.answer("When does the bus to Portree depart?").text
     assistant.remove_document(str(second.resolve()))
     assert len(assistant.documents()) == 1
+
+
+@pytest.mark.parametrize(("question", "leans"), [
+    ("How old is he?", True),
+    ("What is the second single from it?", True),
+    ("How many people were injured there?", True),
+    ("When did that happen?", True),
+    ("What about Kharkiv?", True),
+    ("And the second?", True),
+    ("Are there any casualties in Odesa?", False),
+    ("How much did the company earn this year?", False),
+    ("Which company that bought Hexal paid most?", False),
+    ("How many drones did Russia fire at Ukraine overnight?", False),
+])
+def test_a_follow_up_is_told_from_a_question_that_stands_alone(question, leans):
+    from qa.conversation import is_follow_up
+
+    assert is_follow_up(question) is leans
+
+
+def test_a_follow_up_searches_with_the_names_the_last_answer_gave():
+    from qa.conversation import search_query
+
+    history = [{"role": "user", "content": "Which film topped the US box office?"},
+               {"role": "assistant", "content": "**Meet the Fockers** took $46m [1]"}]
+    assert search_query("Who directed it?", history) == \
+        "Which film topped the US box office? Meet Fockers Who directed it?"
+    assert search_query("Who directed Titanic?", history) == "Who directed Titanic?"
+
+
+def test_an_unrelated_earlier_turn_leaves_a_standalone_answer_alone(seed_index):
+    assistant = Assistant(seed_index)
+    alone = assistant.answer("How many drones did Russia fire at Ukraine overnight?")
+    history = [{"role": "user", "content": "What is the Geran-5?"},
+               {"role": "assistant", "content": assistant.answer("What is the Geran-5?").text}]
+    after = assistant.answer("How many drones did Russia fire at Ukraine overnight?", history)
+    assert after.text == alone.text and after.citations == alone.citations
