@@ -33,12 +33,25 @@ __all__ = [
     "SeedqaError",
     "answer",
     "retrieve",
+    "set_default_assistant",
 ]
+
+_default: list[Assistant] = []  # the assistant set by set_default_assistant, if any
 
 
 @functools.lru_cache(maxsize=4)
 def _assistant_for(settings: Settings) -> Assistant:
     return Assistant(settings)
+
+
+def set_default_assistant(assistant: Assistant | None) -> None:
+    """Make `answer` and `retrieve` use `assistant`, e.g. `Assistant(settings, llm=my_model)`;
+    None goes back to one built from the SEEDQA_* settings."""
+    _default[:] = [assistant] if assistant is not None else []
+
+
+def _current() -> Assistant:
+    return _default[0] if _default else _assistant_for(Settings())
 
 
 def answer(question: str, history: list[dict] | None = None) -> Answer:
@@ -47,9 +60,9 @@ def answer(question: str, history: list[dict] | None = None) -> Answer:
     `history` is the chat so far in Gradio's messages format:
     `[{"role": "user" | "assistant", "content": str}, ...]`.
     """
-    return _assistant_for(Settings()).answer(question, history)
+    return _current().answer(question, history)
 
 
 def retrieve(question: str, k: int = 5, history: list[dict] | None = None) -> list[Citation]:
     """The `k` passages of the index in SEEDQA_DATA_DIR most likely to answer `question`."""
-    return _assistant_for(Settings()).retrieve(question, k, history)
+    return _current().retrieve(question, k, history)

@@ -11,14 +11,21 @@ import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from qa.answerer import AnswerRequest, ExtractiveAnswerer, earlier_questions
 from qa.retrieval import Corpus, HybridRetriever, is_follow_up, previous_questions, search_query
 from qa.types import Answer, Citation
-from seedqa.errors import DocumentNotFoundError, IndexNotReadyError, InvalidQuestionError
+from seedqa.errors import (DocumentNotFoundError, IndexNotReadyError, InvalidQuestionError,
+                           LLMSetupError)
 from seedqa.settings import Settings
 from seedqa.store import DocumentRecord, Index
 from seedqa.text import words
+
+if TYPE_CHECKING:
+    from langchain_core.language_models import BaseChatModel
+
+CUSTOM_LLM = "llm"  # the backend name of a chat model passed as Assistant(llm=...)
 
 
 class Assistant:
@@ -27,8 +34,13 @@ class Assistant:
     Safe to share between threads (the chat UI serves many sessions with one).
     """
 
-    def __init__(self, settings: Settings | None = None, *, index: Index | None = None) -> None:
+    def __init__(self, settings: Settings | None = None, *, index: Index | None = None,
+                 llm: BaseChatModel | None = None) -> None:
+        """`llm`: your own LangChain chat model, used to write the answers (and to rewrite
+        follow-up questions), grounding-checked like the built-in backends; the default
+        backend then becomes `CUSTOM_LLM` ("llm")."""
         self.settings = settings or Settings()
+        self.llm = llm
         self.index = index or Index(self.settings)
         self.retriever = HybridRetriever(index=self.index, settings=self.settings,
                                          k=self.settings.top_k)
@@ -53,7 +65,7 @@ class Assistant:
         """A short answer with `[n]` markers citing the passages it comes from.
 
         `backend` overrides `settings.llm_backend` for this question ("extractive",
-        "openai", "ollama" or "llamacpp").
+        "openai", "ollama", "llamacpp", or "llm" for the model passed as `llm=`).
         """
         answer = None
         for answer in self.stream(question, history, backend=backend):
@@ -69,7 +81,7 @@ class Assistant:
         """
         question = self._check(question)
         corpus = self._corpus()  # one snapshot per question: checking it reads the index
-        backend = backend or self.settings.llm_backend
+        backend = self.backend(backend)
         if backend == "extractive":
             yield self.answerer.invoke(self._request(question, history, corpus))
             return
@@ -87,18 +99,34 @@ class Assistant:
     def generative(self, backend: str | None = None):
         """The LLM answerer for `backend` (default: the configured one), built once."""
         from qa.generative import GenerativeAnswerer  # LLM packages load only when asked for
-        from qa.llm import chat_model, describe
+        from qa.llm import chat_model, describe, describe_model
 
-        backend = backend or self.settings.llm_backend
+        backend = self.backend(backend)
         with self._llm_lock:
             if backend not in self._generative:
-                settings = self.settings.model_copy(update={"llm_backend": backend})
+                if backend == CUSTOM_LLM:
+                    if self.llm is None:
+                        raise LLMSetupError("The llm backend answers with the chat model passed "
+                                            "as Assistant(llm=...); none was passed.")
+                    model, label, settings = self.llm, describe_model(self.llm), self.settings
+                else:
+                    settings = self.settings.model_copy(update={"llm_backend": backend})
+                    model, label = chat_model(settings), describe(settings)
                 self._generative[backend] = GenerativeAnswerer(
-                    chat_model(settings), self.answerer,
-                    threshold=settings.llm_grounding_threshold, label=describe(settings),
-                    max_words=settings.max_answer_words,
+                    model, self.answerer, threshold=settings.llm_grounding_threshold,
+                    label=label, max_words=settings.max_answer_words,
                 )
             return self._generative[backend]
+
+    def backend(self, backend: str | None = None) -> str:
+        """Who writes the answers: `backend`, else the `llm=` model, else the settings' choice."""
+        return backend or (CUSTOM_LLM if self.llm is not None else self.settings.llm_backend)
+
+    def as_runnable(self, backend: str | None = None):
+        """This assistant as a LangChain `Runnable[str | dict, Answer]` (qa/runnable.py)."""
+        from qa.runnable import AssistantRunnable
+
+        return AssistantRunnable(self, backend)
 
     def _request(self, question: str, history: list[dict] | None,
                  corpus: Corpus | None = None) -> AnswerRequest:

@@ -117,9 +117,10 @@ class HybridRetriever(BaseRetriever):
             return self._corpus
 
     def _get_relevant_documents(
-        self, query: str, *, run_manager: CallbackManagerForRetrieverRun
+        self, query: str, *, run_manager: CallbackManagerForRetrieverRun, k: int | None = None
     ) -> list[Document]:
-        return [_to_document(c) for c in self.rank(query, self.k)]
+        # A per-call `k` (`retriever.invoke(query, k=1)`) overrides the constructor's.
+        return [to_document(c) for c in self.rank(query, k or self.k)]
 
     def rank(self, query: str, k: int, query_vector=None,
              corpus: Corpus | None = None) -> list[Citation]:
@@ -232,14 +233,17 @@ def _z_scores(scores: dict[int, float]) -> dict[int, float]:
 
 def _to_citation(chunk: ChunkRecord, score: float, dense: float | None,
                  lexical: float | None) -> Citation:
+    # Plain floats, not numpy's: Citations go out as JSON (orjson refuses numpy.float64).
     return Citation(
         source=chunk.source, title=chunk.title, text=chunk.text, start=chunk.start,
-        end=chunk.end, score=round(score, 6), date=chunk.date, page=chunk.page,
-        chunk_id=chunk.id, dense_score=dense, lexical_score=lexical,
+        end=chunk.end, score=round(float(score), 6), date=chunk.date, page=chunk.page,
+        chunk_id=chunk.id, dense_score=None if dense is None else float(dense),
+        lexical_score=None if lexical is None else float(lexical),
     )
 
 
-def _to_document(citation: Citation) -> Document:
+def to_document(citation: Citation) -> Document:
+    """A citation as a LangChain Document: the passage as content, the rest as metadata."""
     return Document(page_content=citation.text, id=citation.chunk_id,
                     metadata={k: v for k, v in citation.to_dict().items() if k != "text"})
 

@@ -7,7 +7,7 @@ import qa
 def test_qa_exports():
     assert sorted(qa.__all__) == sorted([
         "Answer", "Assistant", "Citation", "DocumentNotFoundError", "IndexNotReadyError",
-        "InvalidQuestionError", "SeedqaError", "answer", "retrieve",
+        "InvalidQuestionError", "SeedqaError", "answer", "retrieve", "set_default_assistant",
     ])
 
 
