@@ -113,14 +113,19 @@ class GenerativeAnswerer(Runnable[AnswerRequest, Answer]):
 
     # --- follow-ups ---------------------------------------------------------------
 
-    def condense(self, question: str, history: Sequence[dict]) -> str | None:
-        """`question` rewritten to stand on its own, or None when the model's rewrite is unusable."""
+    def condense(self, question: str, history: Sequence[dict],
+                 config: RunnableConfig | None = None) -> str | None:
+        """`question` rewritten to stand on its own, or None when the model's rewrite is unusable.
+
+        `config` carries callbacks, so that the rewrite shows as a child run (qa/runnable.py).
+        """
         turns = [f"{m['role']}: {' '.join(str(m['content']).split())}" for m in history
                  if m.get("role") in ("user", "assistant") and isinstance(m.get("content"), str)]
         if not turns:
             return question
         try:
-            rewrite = self.condenser.invoke({"history": "\n".join(turns[-6:]), "question": question})
+            rewrite = self.condenser.invoke({"history": "\n".join(turns[-6:]), "question": question},
+                                            config)
         except Exception as error:  # noqa: BLE001  (re-raised as an error a user can act on)
             raise self._request_error(error) from error
         return usable_rewrite(rewrite, question, history)

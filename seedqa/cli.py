@@ -1,4 +1,4 @@
-"""The `seedqa` command: ingest | ask | chat | eval | documents.
+"""The `seedqa` command: ingest | ask | chat | serve | eval | documents.
 
 Each command is a few lines over library calls; errors a user can fix become
 one line on stderr and a non-zero exit.
@@ -205,6 +205,24 @@ def chat(ctx: click.Context, paths: tuple[Path, ...], host: str | None, port: in
     import ui
 
     ui.serve(assistant, settings, host=host, port=port, share=share)
+
+
+@main.command()
+@click.option("--host", default=None, help="Address to listen on [default 127.0.0.1].")
+@click.option("--port", type=int, default=None, help="Port [default 7860; 0 picks a free one].")
+@click.option("--no-chat", is_flag=True, help="Serve the API alone, without the chat at /chat.")
+@backend_option
+@click.pass_context
+def serve(ctx: click.Context, host: str | None, port: int | None, no_chat: bool,
+          backend: str | None) -> None:
+    """Serve the HTTP API (OpenAI-compatible /v1/chat/completions too; docs at /docs)
+    and the web chat at /chat."""
+    from qa import Assistant
+
+    settings = _with_backend(_settings(ctx), backend)
+    import api
+
+    api.serve(Assistant(settings), settings, host=host, port=port, chat=not no_chat)
 
 
 @main.command()
