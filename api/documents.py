@@ -76,19 +76,18 @@ def documents_router(assistant: Assistant, settings: Settings) -> APIRouter:
             target.parent.mkdir(parents=True, exist_ok=True)
             with target.open("wb") as out:
                 shutil.copyfileobj(file.file, out)
-            staged.append((name, target))
+            staged.append(target)
         try:
-            report = assistant.add_documents([target for _, target in staged])
+            report = assistant.add_documents(staged)
         except SeedqaError:  # a full or read-only disk, a busy index: keep nothing half-added
             indexed = {record.source for record in assistant.documents()}
-            for _, target in staged:
+            for target in staged:
                 if str(target.resolve()) not in indexed:
                     uploads.forget(target)
             raise
-        names = {str(target.resolve()): name for name, target in staged}
         results = []
         for result in report.files:
-            name = names.get(result.source, uploads.name(result.source))
+            name = uploads.name(result.source)  # cleaned as the chat shows it (ui/security.py)
             message = (result.message or "").replace(Path(result.source).name, name)
             failed = result.status in ("failed", "skipped")
             if failed:
