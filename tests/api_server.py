@@ -24,12 +24,14 @@ class ApiServer:
 
     @classmethod
     def start(cls, data_dir: Path, cache_dir: Path, extra_env: dict[str, str] | None = None,
-              args: Sequence[str] = (), timeout: float = 300) -> ApiServer:
+              args: Sequence[str] = (), timeout: float = 300,
+              wrapper: Sequence[str] = ()) -> ApiServer:
+        """Start it; `wrapper` runs it under another command (the network test's strace)."""
         env = dict(os.environ, SEEDQA_DATA_DIR=str(data_dir), SEEDQA_CACHE_DIR=str(cache_dir),
                    PYTHONUNBUFFERED="1", **(extra_env or {}))
         env["PYTHONPATH"] = os.pathsep.join(p for p in (env.get("PYTHONPATH"), str(ROOT)) if p)
         process = subprocess.Popen(
-            [sys.executable, "-m", "seedqa.cli", "serve", "--host", "127.0.0.1", "--port", "0",
+            [*wrapper, sys.executable, "-m", "seedqa.cli", "serve", "--host", "127.0.0.1", "--port", "0",
              *args], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
             text=True, start_new_session=True)
         deadline = time.monotonic() + timeout
