@@ -301,3 +301,26 @@ def test_an_empty_index_is_409_with_what_to_do(tmp_path):
     finally:
         empty.stop()
     assert not (tmp_path / "empty" / "uploads").exists()
+
+
+# --- the Gradio chat's own API, through the mounted chat -------------------------------------
+
+def test_gradio_answer_endpoint_takes_named_inputs_and_returns_json(server):
+    from gradio_client import Client
+
+    client = Client(f"{server.url}/chat/", headers=BEARER, verbose=False)
+    try:
+        parameters = client.view_api(return_format="dict", print_info=False)[
+            "named_endpoints"]["/answer"]["parameters"]
+        assert [p["parameter_name"] for p in parameters] == ["question", "history"]
+        answer = client.predict(question=QUESTION, api_name="/answer")
+        assert answer["span"] == "165" and not answer["abstained"] and answer["confidence"] > 0
+        assert "[1]" in answer["text"] and "165" in answer["citations"][0]["text"]
+        follow = client.predict(question=FOLLOW_UP, history=[
+            {"role": "user", "content": QUESTION}, {"role": "assistant", "content": answer["text"]}],
+            api_name="/answer")
+        assert "24" in follow["text"]
+        with pytest.raises(Exception, match="question is empty"):
+            client.predict(question="  ", api_name="/answer")
+    finally:
+        client.close()
