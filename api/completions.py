@@ -159,7 +159,7 @@ def _events(first: Answer, answers: Iterator[Answer], reply_id: str, created: in
             yield chunk({"content": trailing})
         yield chunk({}, "stop", **extras(answer, text))
     except SeedqaError as error:
-        status, kind = seedqa_status(error)
+        _, kind = seedqa_status(error)
         yield f"data: {json.dumps(error_body(str(error), kind))}\n\n"
     except Exception:  # noqa: BLE001  (the response has begun: report it in the stream, plainly)
         import logging

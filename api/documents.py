@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import APIRouter, File, UploadFile
 
@@ -21,25 +21,24 @@ from api.models import (ERRORS, DocumentOut, DocumentsOut, DocumentText, Removed
 from seedqa.errors import DocumentNotFoundError, SeedqaError
 from seedqa.settings import Settings
 from ui.app import UPLOAD_TYPES
+from ui.uploads import UploadFolder
 
 if TYPE_CHECKING:
     from qa import Assistant
-
+    from seedqa.store import DocumentRecord
 
 
 def documents_router(assistant: Assistant, settings: Settings) -> APIRouter:
-    from ui.uploads import UploadFolder  # the chat's uploads folder: one for both
-
-    uploads = UploadFolder(Path(settings.data_dir) / "uploads")
+    uploads = UploadFolder(Path(settings.data_dir) / "uploads")  # the chat's: one for both
     router = APIRouter(tags=["documents"], responses=ERRORS)
 
-    def described(record) -> DocumentOut:
+    def described(record: DocumentRecord) -> DocumentOut:
         return DocumentOut(id=document_id(record.source), name=uploads.name(record.source),
                            source=record.source, title=record.title, date=record.date,
                            chunks=record.chunks, chars=record.chars,
                            ingested_at=record.ingested_at)
 
-    def find(doc_id: str):
+    def find(doc_id: str) -> DocumentRecord:
         for record in assistant.documents():
             if doc_id in (document_id(record.source), record.source):
                 return record
@@ -66,7 +65,8 @@ def documents_router(assistant: Assistant, settings: Settings) -> APIRouter:
 
     @router.post("/v1/documents", response_model=UploadOut, status_code=201,
                  summary="Upload files and ingest them (answerable at once)")
-    def upload(files: list[UploadFile] = File(description=f"{', '.join(UPLOAD_TYPES)} files")
+    def upload(files: Annotated[list[UploadFile], File(
+            description=f"the files ({', '.join(UPLOAD_TYPES)}), as multipart field `files`")]
                ) -> UploadOut:
         check_upload(files, settings)
         staged = []

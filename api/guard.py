@@ -2,9 +2,10 @@
 
 Login: when SEEDQA_AUTH / SEEDQA_AUTH_FILE (the chat's `user:password` pairs) or
 SEEDQA_API_KEYS (bearer tokens) is set, every request but `GET /health` needs
-`Authorization: Basic ...` with one of the pairs, or `Authorization: Bearer ...`
-with one of the keys (or a `user:password` pair as the token, for clients such as
-the openai package that only send bearer tokens). They guard the mounted chat too,
+`Authorization: Basic ...` with one of the pairs (or any user name and a key as
+the password, so that a browser can open /docs with a key), or
+`Authorization: Bearer ...` with one of the keys (or a `user:password` pair as the
+token, for clients such as the openai package that only send bearer tokens). They guard the mounted chat too,
 so one login covers the whole server.
 
 Size: a request body is refused with 413 past its limit, from its Content-Length
@@ -59,17 +60,15 @@ class AuthMiddleware:
         if not credentials:
             return False
         if scheme.lower() == "bearer":
-            candidates = self.keys + self.logins
-        elif scheme.lower() == "basic":
-            try:
-                credentials = base64.b64decode(credentials, validate=True).decode("utf-8")
-            except (binascii.Error, UnicodeDecodeError):
-                return False
-            candidates = self.logins
-        else:
+            return _any_equal(credentials, self.keys + self.logins)
+        if scheme.lower() != "basic":
             return False
-        # Compare against every candidate, so the time taken says nothing about which one.
-        return sum(hmac.compare_digest(credentials.encode(), c.encode()) for c in candidates) > 0
+        try:
+            pair = base64.b64decode(credentials, validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            return False
+        # A key also works as the password (any user name), so a browser can open /docs.
+        return _any_equal(pair, self.logins) | _any_equal(pair.partition(":")[2], self.keys)
 
     async def __call__(self, scope, receive, send) -> None:
         if (scope["type"] != "http" or not (self.logins or self.keys)
@@ -80,6 +79,11 @@ class AuthMiddleware:
         await _send_error(401, "Authentication required: send Authorization: Bearer <key> "
                                "(SEEDQA_API_KEYS) or HTTP Basic user:password (SEEDQA_AUTH).",
                           "authentication_error", challenge)(send)
+
+
+def _any_equal(value: str, candidates: Sequence[str]) -> bool:
+    # Compared with every candidate, so the time taken says nothing about which one matched.
+    return sum(hmac.compare_digest(value.encode(), c.encode()) for c in candidates) > 0
 
 
 class BodyTooLarge(HTTPException):

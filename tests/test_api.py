@@ -82,7 +82,11 @@ def test_every_other_endpoint_needs_a_login(server, method, path):
 def test_bearer_key_and_basic_login_are_both_accepted(server):
     basic = httpx.get(f"{server.url}/v1/documents", auth=LOGIN)
     bearer = httpx.get(f"{server.url}/v1/documents", headers=BEARER)
+    key_as_password = httpx.get(f"{server.url}/v1/documents", auth=("anyone", KEY))
+    login_as_bearer = httpx.get(f"{server.url}/v1/documents",
+                                headers={"Authorization": "Bearer " + ":".join(LOGIN)})
     assert basic.status_code == bearer.status_code == 200
+    assert key_as_password.status_code == login_as_bearer.status_code == 200
     assert basic.json() == bearer.json()
 
 
