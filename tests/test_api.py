@@ -328,3 +328,39 @@ def test_gradio_answer_endpoint_takes_named_inputs_and_returns_json(server):
             client.predict(question="  ", api_name="/answer")
     finally:
         client.close()
+
+
+# --- an LLM's answers through the API (in process: the user's model is a stand-in) ----------
+
+@pytest.mark.parametrize("reply, replaced", [
+    ("Russia fired 165 drones at Ukraine overnight [1].", False),
+    ("The drones were launched from the Moon by 9,999 robots [1].", True),  # fails the check
+])
+def test_llm_answers_stream_through_the_openai_endpoint(seed_index, reply, replaced):
+    from langchain_core.language_models import FakeListChatModel
+    from starlette.testclient import TestClient
+
+    import api
+    from qa import Assistant
+
+    assistant = Assistant(seed_index, llm=FakeListChatModel(responses=[reply]))
+    with TestClient(api.build_app(assistant, chat=False)) as transport:
+        client = OpenAI(base_url=f"{transport.base_url}/v1", api_key="none",
+                        http_client=transport, max_retries=0)
+        assert [m.id for m in client.models.list()] == ["seedqa", "seedqa-extractive"]
+        messages = [{"role": "user", "content": QUESTION}]
+        whole = client.chat.completions.create(model="seedqa", messages=messages)
+        chunks = list(client.chat.completions.create(model="seedqa", messages=messages, stream=True))
+        quoted = client.chat.completions.create(model="seedqa-extractive", messages=messages)
+    text = whole.choices[0].message.content
+    streamed = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    extras = chunks[-1].model_extra
+    assert extras["seedqa"]["text"] == text and extras["citations"] == whole.model_extra["citations"]
+    assert len(chunks) > 10  # the model's tokens, as they came
+    if replaced:  # the grounding check replaced what streamed: a note, then the quoted answer
+        assert text == quoted.choices[0].message.content
+        assert streamed.endswith(text) and "do not support" in streamed
+        assert "9,999" in extras["seedqa"]["unsupported"][0]
+    else:
+        assert streamed == text == reply and extras["seedqa"]["backend"] == "llm: FakeListChatModel"
+        assert quoted.model_extra["seedqa"]["backend"] == "extractive"
