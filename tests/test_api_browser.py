@@ -1,0 +1,47 @@
+"""The chat mounted at /chat by `seedqa serve`, in headless Chromium, behind the API's login.
+
+A browser asks for HTTP Basic credentials once and then sends them with every
+request to the page's folder; here Chromium is told to send the header itself
+(DevTools' extra headers), as a browser does once the user has typed them.
+Needs /usr/bin/chromium and /usr/bin/chromedriver: scripts/install_browser.sh.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+from pathlib import Path
+
+import httpx
+import pytest
+
+from seedqa.settings import Settings
+from tests.api_server import ApiServer
+from tests.conftest import SEEDS
+
+pytest.importorskip("selenium.webdriver")
+from tests.test_ui_browser import ChatPage, _chromium  # noqa: E402
+
+pytestmark = pytest.mark.browser
+LOGIN = "alice:pw-5c1d"
+
+
+def test_the_mounted_chat_answers_in_a_browser_with_the_login(tmp_path):
+    from ingest import ingest_paths
+
+    cache = Path(os.environ["SEEDQA_CACHE_DIR"])
+    assert not ingest_paths([SEEDS], Settings(data_dir=tmp_path / "index", cache_dir=cache)).errors
+    server = ApiServer.start(tmp_path / "index", cache, {"SEEDQA_AUTH": LOGIN})
+    driver = _chromium(tmp_path / "profile")
+    try:
+        assert httpx.get(f"{server.url}/chat/").status_code == 401
+        driver.execute_cdp_cmd("Network.enable", {})
+        driver.execute_cdp_cmd("Network.setExtraHTTPHeaders", {"headers": {
+            "Authorization": "Basic " + base64.b64encode(LOGIN.encode()).decode()}})
+        page = ChatPage(driver, f"{server.url}/chat/")
+        answer = page.ask("How many drones did Russia fire at Ukraine overnight?")
+        assert "165" in answer and "[1]" in answer
+        assert "165" in page.show_citation(0, 1)
+    finally:
+        driver.quit()
+        server.stop()
