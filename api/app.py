@@ -80,8 +80,12 @@ def answers_router(assistant: Assistant) -> APIRouter:
 
 
 def build_app(assistant: Assistant, settings: Settings | None = None, *,
-              chat: bool = True) -> FastAPI:
-    """The API over `assistant`; with `chat`, the Gradio chat at /chat. Not served."""
+              chat: bool = True, sources_in_text: bool = False) -> FastAPI:
+    """The API over `assistant`; with `chat`, the Gradio chat at /chat. Not served.
+
+    `sources_in_text`: chat completions list the sources at the end of the text too,
+    unless a request says otherwise (for chat UIs that show only the text).
+    """
     settings = settings or assistant.settings
     app = FastAPI(
         title="seedqa", version=_version(), docs_url=None, redoc_url=None,
@@ -96,7 +100,7 @@ def build_app(assistant: Assistant, settings: Settings | None = None, *,
 
     app.include_router(answers_router(assistant))
     app.include_router(documents_router(assistant, settings))
-    app.include_router(completions_router(assistant))
+    app.include_router(completions_router(assistant, sources_in_text))
     docs.install(app)
     if chat:
         _mount_chat(app, assistant, settings)

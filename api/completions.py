@@ -9,7 +9,8 @@ rules). The reply's `content` is the answer with its `[n]` markers. seedqa adds:
   level; when streaming, on the final chunk (the one with `finish_reason`).
 - `seedqa`: the rest of the Answer (abstained, span, confidence, unsupported,
   backend, and the full final `text`), in the same places.
-- `include_sources: true` in the request also appends the numbered sources to
+- `include_sources: true` in the request (or `seedqa serve --sources-in-text`,
+  for every request that does not say) also appends the numbered sources to
   the text, for chat UIs that show only `content`. Such a list in an earlier
   assistant message is cut off again before it is used as history.
 
@@ -92,7 +93,7 @@ def extras(answer: Answer, text: str) -> dict[str, Any]:
                        "backend": out["backend"]}}
 
 
-def completions_router(assistant: Assistant) -> APIRouter:
+def completions_router(assistant: Assistant, sources_in_text: bool = False) -> APIRouter:
     router = APIRouter(tags=["openai"], responses=ERRORS)
 
     @router.get("/v1/models", summary="The models (answer writers) offered, OpenAI's format")
@@ -111,6 +112,8 @@ def completions_router(assistant: Assistant) -> APIRouter:
             raise APIError(404, f"The model {body.model!r} does not exist; this server offers "
                                 f"{', '.join(offered)} (GET /v1/models).", "model_not_found")
         question, history = conversation(body.messages)
+        if body.include_sources is None:
+            body = body.model_copy(update={"include_sources": sources_in_text})
         answers = assistant.stream(question, history, backend=offered[body.model])
         first = next(answers)  # here, so that a bad question or an empty index is a 4xx
         reply_id, created = f"chatcmpl-{uuid.uuid4().hex[:24]}", int(time.time())

@@ -152,9 +152,10 @@ class ChatCompletionBody(BaseModel):
     model: str = Field(default="seedqa", examples=["seedqa"])
     messages: list[ChatMessage] = Field(min_length=1, max_length=200)
     stream: bool = False
-    include_sources: bool = Field(
-        default=False, description="seedqa extension: also list the sources, numbered, at the end "
-                                   "of the message text (for chat UIs that ignore `citations`)")
+    include_sources: bool | None = Field(
+        default=None, description="seedqa extension: also list the sources, numbered, at the end "
+                                  "of the message text (for chat UIs that ignore `citations`); "
+                                  "default: the server's choice (seedqa serve --sources-in-text)")
 
 
 def document_id(source: str) -> str:

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 
 
 def serve(assistant: Assistant, settings: Settings | None = None, *, host: str | None = None,
-          port: int | None = None, chat: bool = True) -> None:
+          port: int | None = None, chat: bool = True, sources_in_text: bool = False) -> None:
     """Serve `build_app(assistant, settings)` on host:port (port 0: any free one), printing its URL."""
     import uvicorn
 
@@ -29,7 +29,7 @@ def serve(assistant: Assistant, settings: Settings | None = None, *, host: str |
         warning = warning.replace("seedqa chat", "seedqa serve").replace(
             "(or SEEDQA_AUTH_FILE)", "(or SEEDQA_AUTH_FILE, or SEEDQA_API_KEYS)")
         print(f"\n{'!' * 78}\n{warning}\n{'!' * 78}\n", file=sys.stderr, flush=True)
-    app = build_app(assistant, settings, chat=chat)
+    app = build_app(assistant, settings, chat=chat, sources_in_text=sources_in_text)
     shown = f"[{host}]" if ":" in host else host
     url = f"http://{shown}:{port}"
 

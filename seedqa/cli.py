@@ -211,10 +211,13 @@ def chat(ctx: click.Context, paths: tuple[Path, ...], host: str | None, port: in
 @click.option("--host", default=None, help="Address to listen on [default 127.0.0.1].")
 @click.option("--port", type=int, default=None, help="Port [default 7860; 0 picks a free one].")
 @click.option("--no-chat", is_flag=True, help="Serve the API alone, without the chat at /chat.")
+@click.option("--sources-in-text", is_flag=True,
+              help="Chat completions also list the sources at the end of the answer text "
+                   "(for OpenAI-compatible chat UIs that show only the text).")
 @backend_option
 @click.pass_context
 def serve(ctx: click.Context, host: str | None, port: int | None, no_chat: bool,
-          backend: str | None) -> None:
+          sources_in_text: bool, backend: str | None) -> None:
     """Serve the HTTP API (OpenAI-compatible /v1/chat/completions too; docs at /docs)
     and the web chat at /chat."""
     from qa import Assistant
@@ -222,7 +225,8 @@ def serve(ctx: click.Context, host: str | None, port: int | None, no_chat: bool,
     settings = _with_backend(_settings(ctx), backend)
     import api
 
-    api.serve(Assistant(settings), settings, host=host, port=port, chat=not no_chat)
+    api.serve(Assistant(settings), settings, host=host, port=port, chat=not no_chat,
+              sources_in_text=sources_in_text)
 
 
 @main.command()

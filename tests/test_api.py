@@ -364,3 +364,25 @@ def test_llm_answers_stream_through_the_openai_endpoint(seed_index, reply, repla
     else:
         assert streamed == text == reply and extras["seedqa"]["backend"] == "llm: FakeListChatModel"
         assert quoted.model_extra["seedqa"]["backend"] == "extractive"
+
+
+def test_sources_in_text_for_chat_uis_that_show_only_the_text(seed_index):
+    from starlette.testclient import TestClient
+
+    import api
+    from qa import Assistant
+
+    app = api.build_app(Assistant(seed_index), chat=False, sources_in_text=True)
+    request = {"model": "seedqa", "messages": [{"role": "user", "content": QUESTION}]}
+    with TestClient(app) as client:
+        listed = client.post("/v1/chat/completions", json=request).json()
+        plain = client.post("/v1/chat/completions", json={**request, "include_sources": False}).json()
+        with client.stream("POST", "/v1/chat/completions", json={**request, "stream": True}) as events:
+            chunks = [json.loads(line[6:]) for line in events.iter_lines()
+                      if line.startswith("data: {")]
+    text = listed["choices"][0]["message"]["content"]
+    answer, sources = text.split("\n\n**Sources**\n")
+    assert answer == plain["choices"][0]["message"]["content"] and "[1]" in answer
+    title = listed["citations"][0]["title"]
+    assert sources.startswith(f"[1] {title}")
+    assert "".join(c["choices"][0]["delta"].get("content", "") for c in chunks) == text
