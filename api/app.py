@@ -27,6 +27,7 @@ from api.documents import documents_router
 from api.guard import AuthMiddleware, BodyLimitMiddleware
 from api.models import ERRORS, AnswerBody, AnswerOut, CitationOut, Health, RetrieveBody, RetrieveOut
 from seedqa.settings import Settings
+from ui.security import login_pairs  # the chat's own reading of SEEDQA_AUTH(_FILE)
 
 if TYPE_CHECKING:
     from qa import Assistant
@@ -110,8 +111,6 @@ def build_app(assistant: Assistant, settings: Settings | None = None, *,
     def limit_for(path: str) -> int:
         uploads = path == "/v1/documents" or path.startswith(CHAT_PATH + "/")
         return upload_limit if uploads else JSON_BODY_LIMIT
-
-    from ui.security import login_pairs  # the chat's own reading of SEEDQA_AUTH(_FILE)
 
     app.add_middleware(BodyLimitMiddleware, limit_for=limit_for)
     app.add_middleware(AuthMiddleware, logins=login_pairs(settings), keys=api_keys(settings))

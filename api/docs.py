@@ -2,12 +2,16 @@
 
 FastAPI's default page loads Swagger UI's script, style and icon from a CDN,
 and Swagger UI would send the spec to an online validator. seedqa never
-reaches the internet, so the page points at the copy of Swagger UI in the
-`swagger-ui-bundle` package, served under /docs/assets, with the validator off.
+reaches the internet, so the page points at the copy of Swagger UI 5 in the
+`swagger-ui-py` package, served under /docs/assets, with the validator off.
+(Swagger UI 4, as in `swagger-ui-bundle`, cannot read FastAPI's OpenAPI 3.1.)
 ReDoc (/redoc, CDN-only) is not served.
 """
 
 from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
@@ -17,10 +21,17 @@ from fastapi.staticfiles import StaticFiles
 ASSETS = "/docs/assets"
 
 
-def install(app: FastAPI) -> None:
-    from swagger_ui_bundle import swagger_ui_path
+def swagger_ui_files() -> Path:
+    """Swagger UI's folder in the swagger-ui-py package, found without importing it (the
+    package's own code, adapters for other web frameworks, is not needed)."""
+    spec = importlib.util.find_spec("swagger_ui")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("The swagger-ui-py package is missing: pip install 'swagger-ui-py==25.7.1'")
+    return Path(next(iter(spec.submodule_search_locations))) / "static"
 
-    app.mount(ASSETS, StaticFiles(directory=str(swagger_ui_path)), name="swagger-assets")
+
+def install(app: FastAPI) -> None:
+    app.mount(ASSETS, StaticFiles(directory=str(swagger_ui_files())), name="swagger-assets")
 
     @app.get("/docs", include_in_schema=False)
     def swagger() -> HTMLResponse:
