@@ -20,6 +20,7 @@ from api.models import (ERRORS, DocumentOut, DocumentsOut, DocumentText, Removed
                         UploadOut, document_id)
 from seedqa.errors import DocumentNotFoundError, SeedqaError
 from seedqa.settings import Settings
+from ui import render
 from ui.app import UPLOAD_TYPES
 from ui.uploads import UploadFolder
 
@@ -119,7 +120,7 @@ def check_upload(files: list[UploadFile], settings: Settings) -> None:
                                 f"'{suffix or 'no extension'}'; nothing was added.")
         size = file.size if file.size is not None else _size(file)
         if size > limit:
-            raise APIError(413, f"{name}: {size / 1e6:.1f} MB is over the {settings.max_file_mb:g} MB "
+            raise APIError(413, f"{name}: {render.size(size)} is over the {render.size(limit)} "
                                 "limit per file (SEEDQA_MAX_FILE_MB); nothing was added.")
 
 

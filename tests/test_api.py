@@ -386,3 +386,25 @@ def test_sources_in_text_for_chat_uis_that_show_only_the_text(seed_index):
     title = listed["citations"][0]["title"]
     assert sources.startswith(f"[1] {title}")
     assert "".join(c["choices"][0]["delta"].get("content", "") for c in chunks) == text
+
+
+def test_upload_size_limits(tmp_path):
+    """A file over SEEDQA_MAX_FILE_MB, and a body over the upload limit without a Content-Length."""
+    from starlette.testclient import TestClient
+
+    import api
+    from qa import Assistant
+
+    settings = Settings(data_dir=tmp_path / "index", cache_dir=Path(os.environ["SEEDQA_CACHE_DIR"]),
+                        max_file_mb=0.01, max_upload_files=1)
+    with TestClient(api.build_app(Assistant(settings), chat=False)) as client:
+        too_big = client.post("/v1/documents", files=[("files", ("a.txt", b"word " * 3000,
+                                                                 "text/plain"))])
+        assert "15 kB is over the 10 kB limit" in _error(too_big, 413)
+        body = (b'--xx\r\nContent-Disposition: form-data; name="files"; filename="a.txt"\r\n'
+                b"Content-Type: text/plain\r\n\r\n" + b"word " * 300_000 + b"\r\n--xx--\r\n")
+        chunked = client.post("/v1/documents", headers={"content-type": "multipart/form-data; boundary=xx"},
+                              content=(body[i:i + 65536] for i in range(0, len(body), 65536)))
+        _error(chunked, 413)
+        assert client.get("/v1/documents").json() == {"documents": []}
+    assert not list((tmp_path / "index" / "uploads").glob("*.txt"))
