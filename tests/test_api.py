@@ -408,3 +408,15 @@ def test_upload_size_limits(tmp_path):
         _error(chunked, 413)
         assert client.get("/v1/documents").json() == {"documents": []}
     assert not list((tmp_path / "index" / "uploads").glob("*.txt"))
+
+
+def test_langchains_chatopenai_pointed_at_seedqa(server):
+    """Another client nobody here wrote: LangChain's ChatOpenAI, invoked and streamed."""
+    from langchain_openai import ChatOpenAI
+
+    model = ChatOpenAI(base_url=f"{server.url}/v1", api_key=KEY, model="seedqa", max_retries=0,
+                       temperature=0.2, timeout=120)
+    whole = model.invoke(QUESTION)
+    assert "165" in whole.content and "[1]" in whole.content
+    streamed = "".join(str(chunk.content) for chunk in model.stream(QUESTION))
+    assert streamed == whole.content
