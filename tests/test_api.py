@@ -420,3 +420,22 @@ def test_langchains_chatopenai_pointed_at_seedqa(server):
     assert "165" in whole.content and "[1]" in whole.content
     streamed = "".join(str(chunk.content) for chunk in model.stream(QUESTION))
     assert streamed == whole.content
+
+
+def test_an_unexpected_failure_is_a_plain_500(tmp_path):
+    """A real fault (the index file is garbage): a plain message, no trace, no internals."""
+    from starlette.testclient import TestClient
+
+    import api
+    from qa import Assistant
+
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "chroma.sqlite3").write_bytes(os.urandom(20000))
+    settings = Settings(data_dir=broken, cache_dir=Path(os.environ["SEEDQA_CACHE_DIR"]))
+    app = api.build_app(Assistant(settings), chat=False)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        for response in (client.post("/v1/answer", json={"question": QUESTION}),
+                         client.get("/v1/documents")):
+            assert _error(response, 500) == "Internal server error; the server's log has the details."
+            assert "sqlite" not in response.text.lower() and "chroma" not in response.text.lower()
