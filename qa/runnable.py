@@ -150,7 +150,7 @@ class AssistantRunnable(Runnable[str | dict, Answer]):
             name=config.get("run_name") or self.get_name(), run_id=config.pop("run_id", None))
         answer = None
         try:
-            for answer in self._answers(question, history, run, config):
+            for answer in _tapped(run, self._answers(question, history, run, config)):
                 yield answer
         except BaseException as error:
             run.on_chain_error(error)
@@ -210,9 +210,27 @@ class AssistantRunnable(Runnable[str | dict, Answer]):
             None, {"question": request.question, "passages": len(request.passages)}, name="answer")
         answer = None
         try:
-            for answer in answers(request, patch_config(config, callbacks=step.get_child())):
+            for answer in _tapped(step, answers(request, patch_config(config,
+                                                                     callbacks=step.get_child()))):
                 yield answer
         except BaseException as error:
             step.on_chain_error(error)
             raise
         step.on_chain_end(answer)
+
+
+def _tapped(run, answers: Iterator[Answer]) -> Iterator[Answer]:
+    """`answers`, shown to a streaming handler (`astream_events`) as the run's stream events.
+
+    LangChain's own runnables do this in `_transform_stream_with_config`; its handler
+    class is private, so without it the answers pass untapped (events then show each
+    run's start and end, not its partial answers).
+    """
+    try:
+        from langchain_core.tracers._streaming import _StreamingCallbackHandler
+    except ImportError:
+        return answers
+    for handler in run.handlers:
+        if isinstance(handler, _StreamingCallbackHandler):
+            return handler.tap_output_iter(run.run_id, answers)
+    return answers

@@ -165,11 +165,27 @@ def test_astream_events_shows_retrieval_and_answer(seed_index):
     streamed = [event["data"]["chunk"] for event in seen
                 if event["event"] == "on_chain_stream" and event["name"] == "seedqa"]
     assert len(streamed) > 5 and streamed[-1].text == SUPPORTED
+    assert len(streamed) == len(list(runnable.stream(QUESTION)))  # each answer once
     [retrieved] = [e for e in seen if e["event"] == "on_retriever_end"]
     documents = retrieved["data"]["output"]
     assert documents and "165" in documents[0].page_content
     json.dumps([d.metadata for d in documents])
     assert seen[-1]["data"]["output"].text == SUPPORTED
+    assert [e["data"]["chunk"].text for e in seen if e["event"] == "on_chain_stream"
+            and e["name"] == "answer"][-1] == SUPPORTED
+
+    # Inside a chain too: the assistant's run streams its growing answer.
+    chain = RunnableLambda(lambda q: {"question": q}) | runnable | RunnableLambda(lambda a: a.text)
+
+    async def chain_events() -> list[dict]:
+        return [event async for event in chain.astream_events(QUESTION, version="v2")]
+
+    inside = asyncio.run(chain_events())
+    grown = [e["data"]["chunk"].text for e in inside
+             if e["event"] == "on_chain_stream" and e["name"] == "seedqa"]
+    assert len(grown) > 5 and grown[-1] == SUPPORTED
+    assert ("on_retriever_end", "HybridRetriever") in [(e["event"], e["name"]) for e in inside]
+    assert inside[-1]["data"]["output"] == SUPPORTED
 
 
 def test_input_and_output_json_schemas(extractive):
