@@ -1,4 +1,4 @@
-"""The `seedqa` command: ingest | ask | search | chat | eval | documents.
+"""The `seedqa` command: ingest | ask | search | chat | serve | eval | documents | adopt.
 
 Each command is a few lines over `qa.Assistant`; every write goes through
 `Assistant.add_documents`. Errors a user can fix (any `SeedqaError`) become
@@ -165,6 +165,27 @@ def documents(ctx: click.Context, as_json: bool) -> None:
     from cli.output import print_documents
 
     print_documents(assistant_from(ctx).documents(), as_json=as_json)
+
+
+@main.command()
+@data_dir_option
+@click.option("--host", default=None, help="Address to listen on [default 127.0.0.1].")
+@click.option("--port", type=int, default=None, help="Port [default 7860; 0 picks a free one].")
+@click.option("--no-chat", is_flag=True, help="Serve the API alone, without the chat at /chat.")
+@click.option("--sources-in-text", is_flag=True,
+              help="Chat completions also list the sources at the end of the answer text "
+                   "(for OpenAI-compatible chat UIs that show only the text).")
+@backend_option
+@click.pass_context
+def serve(ctx: click.Context, host: str | None, port: int | None, no_chat: bool,
+          sources_in_text: bool, backend: str | None) -> None:
+    """Serve the HTTP API (OpenAI-compatible /v1/chat/completions too; docs at /docs)
+    and the web chat at /chat."""
+    import api
+
+    assistant = assistant_from(ctx, backend)
+    api.serve(assistant, assistant.settings, host=host, port=port, chat=not no_chat,
+              sources_in_text=sources_in_text)
 
 
 main.add_command(eval_command)

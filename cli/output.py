@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from qa import Answer, Assistant, Citation
+from qa import Answer, Assistant, Citation, DocumentRecord
 from seedqa.text import excerpt
 
 EXCERPT_CHARS = 320  # of a passage under its number: about 50 words
@@ -80,7 +80,7 @@ def print_passages(passages: Sequence[Citation], *, as_json: bool) -> None:
         click.echo(f"    “{excerpt(passage.text, None, EXCERPT_CHARS)}”")
 
 
-def print_documents(records: Sequence, *, as_json: bool = False) -> None:
+def print_documents(records: Sequence[DocumentRecord], *, as_json: bool = False) -> None:
     """`Assistant.documents()`, a line (or a JSON object) each."""
     if as_json:
         rows = [{"source": r.source, "title": r.title, "date": r.date, "chunks": r.chunks,

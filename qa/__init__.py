@@ -15,6 +15,7 @@ from __future__ import annotations
 import threading
 
 from qa.assistant import Assistant
+from index import DocumentRecord  # what Assistant.documents() lists
 from qa.types import Answer, Citation
 from seedqa.errors import (
     DocumentNotFoundError,
@@ -28,6 +29,7 @@ __all__ = [
     "Answer",
     "Assistant",
     "Citation",
+    "DocumentRecord",
     "DocumentNotFoundError",
     "IndexNotReadyError",
     "InvalidQuestionError",
@@ -37,7 +39,6 @@ __all__ = [
     "retrieve",
     "set_default_assistant",
 ]
-
 
 _default: Assistant | None = None
 _chosen = False  # set_default_assistant was called: keep that one whatever the settings say
@@ -54,7 +55,8 @@ def default_assistant() -> Assistant:
 
 
 def set_default_assistant(assistant: Assistant | None) -> None:
-    """Make `assistant` the one `answer` and `retrieve` use; None goes back to SEEDQA_* settings."""
+    """Make `answer` and `retrieve` use `assistant`, e.g. `Assistant(settings, llm=my_model)`;
+    None goes back to one built from the SEEDQA_* settings."""
     global _default, _chosen
     with _default_lock:
         _default, _chosen = assistant, assistant is not None

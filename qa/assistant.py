@@ -10,17 +10,23 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Iterator, Sequence
-from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from qa.answerer import AnswerRequest, ExtractiveAnswerer
 from qa.conversation import earlier_questions, search_query
 from qa.retrieval import Corpus, HybridRetriever
 from qa.types import Answer, Citation
-from seedqa.errors import DocumentNotFoundError, IndexNotReadyError, InvalidQuestionError
+from seedqa.errors import (DocumentNotFoundError, IndexNotReadyError, InvalidQuestionError,
+                           LLMSetupError)
 from seedqa.settings import Settings
 from index import DocumentRecord, Index
 from seedqa.text import words
+
+if TYPE_CHECKING:
+    from langchain_core.language_models import BaseChatModel
+
+CUSTOM_LLM = "llm"  # the backend name of a chat model passed as Assistant(llm=...)
 
 
 # Lone surrogates: what Python makes of bytes that are not UTF-8 (a Latin-1 terminal, a
@@ -34,8 +40,13 @@ class Assistant:
     Safe to share between threads (the chat UI serves many sessions with one).
     """
 
-    def __init__(self, settings: Settings | None = None, *, index: Index | None = None) -> None:
+    def __init__(self, settings: Settings | None = None, *, index: Index | None = None,
+                 llm: BaseChatModel | None = None) -> None:
+        """`llm`: your own LangChain chat model, used to write the answers (and to rewrite
+        follow-up questions), grounding-checked like the built-in backends; the default
+        backend then becomes `CUSTOM_LLM` ("llm")."""
         self.settings = settings or Settings()
+        self.llm = llm
         self.index = index or Index(self.settings)
         self.retriever = HybridRetriever(index=self.index, settings=self.settings,
                                          k=self.settings.top_k)
@@ -61,7 +72,7 @@ class Assistant:
         """A short answer with `[n]` markers citing the passages it comes from.
 
         `backend` overrides `settings.llm_backend` for this question ("extractive",
-        "openai", "ollama" or "llamacpp").
+        "openai", "ollama", "llamacpp", or "llm" for the model passed as `llm=`).
         """
         answer = None
         for answer in self.stream(question, history, backend=backend):
@@ -75,41 +86,39 @@ class Assistant:
         The extractive answerer produces its answer at once, so it yields once;
         an LLM backend yields as tokens arrive.
         """
-        question = self._check(question)
-        corpus = self._corpus()  # one snapshot per question: checking it reads the index
-        asked = corpus.speller.correct(question)  # typos fixed against the documents' words
-        corrected = None if asked == question else asked
-        backend = backend or self.settings.llm_backend
-        if backend == "extractive":
-            answer = self.answerer.invoke(self._request(asked, history, corpus))
-            yield replace(answer, question=question, corrected_question=corrected)
-            return
-        generative = self.generative(backend)
-        standalone = generative.condense(asked, history) if history else asked
-        if standalone is None:  # the model's rewrite was unusable: the core's method
-            request = self._request(asked, history, corpus)
-        else:
-            request = self._request(standalone, None, corpus)
-        rewritten = None if standalone in (None, asked) else standalone
-        for answer in generative.stream(request):
-            yield replace(answer, question=question, standalone_question=rewritten,
-                          corrected_question=corrected)
+        yield from self.as_runnable(backend).stream({"question": question, "history": history})
 
     def generative(self, backend: str | None = None):
         """The LLM answerer for `backend` (default: the configured one), built once."""
         from qa.generative import GenerativeAnswerer  # LLM packages load only when asked for
-        from qa.llm import chat_model, describe
+        from qa.llm import chat_model, describe, describe_model
 
-        backend = backend or self.settings.llm_backend
+        backend = self.backend(backend)
         with self._llm_lock:
             if backend not in self._generative:
-                settings = self.settings.model_copy(update={"llm_backend": backend})
+                if backend == CUSTOM_LLM:
+                    if self.llm is None:
+                        raise LLMSetupError("The llm backend answers with the chat model passed "
+                                            "as Assistant(llm=...); none was passed.")
+                    model, label, settings = self.llm, describe_model(self.llm), self.settings
+                else:
+                    settings = self.settings.model_copy(update={"llm_backend": backend})
+                    model, label = chat_model(settings), describe(settings)
                 self._generative[backend] = GenerativeAnswerer(
-                    chat_model(settings), self.answerer,
-                    threshold=settings.llm_grounding_threshold, label=describe(settings),
-                    max_words=settings.max_answer_words,
+                    model, self.answerer, threshold=settings.llm_grounding_threshold,
+                    label=label, max_words=settings.max_answer_words,
                 )
             return self._generative[backend]
+
+    def backend(self, backend: str | None = None) -> str:
+        """Who writes the answers: `backend`, else the `llm=` model, else the settings' choice."""
+        return backend or (CUSTOM_LLM if self.llm is not None else self.settings.llm_backend)
+
+    def as_runnable(self, backend: str | None = None):
+        """This assistant as a LangChain `Runnable[str | dict, Answer]` (qa/runnable.py)."""
+        from qa.runnable import AssistantRunnable
+
+        return AssistantRunnable(self, backend)
 
     def _request(self, question: str, history: list[dict] | None,
                  corpus: Corpus | None = None) -> AnswerRequest:

@@ -34,16 +34,38 @@ class Turn:
 
 
 def turns(history: Iterable[Any] | None) -> list[Turn]:
-    """The user and assistant turns of `history`, oldest first; anything else is left out."""
+    """The user and assistant turns of `history`, oldest first; system and tool ones are left out.
+
+    A turn is a Gradio-style dict, a LangChain message (its `.type` is "human" or
+    "ai"), any object with `role` and `content`, or a `(role, text)` pair; its
+    content is a string or a list of content blocks (`{"type": "text", ...}`).
+    """
     found = []
-    for message in history or []:
-        if isinstance(message, dict):
-            role, content = message.get("role"), message.get("content")
-        else:  # a LangChain message: .type is "human" / "ai" / "system" / "tool"
-            role, content = getattr(message, "type", None), getattr(message, "content", None)
-        if role in _ROLES and isinstance(content, str):
-            found.append(Turn(_ROLES[role], content))
+    for item in history or []:
+        if isinstance(item, dict):
+            role, content = item.get("role") or item.get("type"), item.get("content")
+        elif isinstance(item, tuple | list) and len(item) == 2:
+            role, content = item
+        elif hasattr(item, "content"):
+            role, content = getattr(item, "role", None) or getattr(item, "type", None), item.content
+        else:
+            raise TypeError("history items are dicts, LangChain messages or (role, text) pairs, "
+                            f"not {type(item).__name__}")
+        if role in _ROLES:
+            found.append(Turn(_ROLES[role], message_text(content)))
     return found
+
+
+def message_text(content: Any) -> str:
+    """A message's text: a string, or a list of content blocks ({"type": "text", "text": ...})."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return " ".join(part if isinstance(part, str) else str(part.get("text", ""))
+                        for part in content
+                        if isinstance(part, str) or (isinstance(part, dict)
+                                                     and part.get("type") == "text"))
+    return ""
 
 
 def previous_questions(history: Iterable[Any] | None) -> list[str]:

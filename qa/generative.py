@@ -105,13 +105,17 @@ class GenerativeAnswerer(Runnable[AnswerRequest, Answer]):
 
     # --- follow-ups ---------------------------------------------------------------
 
-    def condense(self, question: str, history: Sequence[dict]) -> str | None:
-        """`question` rewritten to stand on its own, or None when the model's rewrite is unusable."""
+    def condense(self, question: str, history: Sequence,
+                 config: RunnableConfig | None = None) -> str | None:
+        """`question` rewritten to stand on its own, or None when the model's rewrite is unusable.
+
+        `config` carries callbacks, so that the rewrite shows as a child run (qa/runnable.py).
+        """
         lines = transcript(history)
         if not lines:
             return question
         try:
-            rewrite = self.condenser.invoke({"history": lines, "question": question})
+            rewrite = self.condenser.invoke({"history": lines, "question": question}, config)
         except Exception as error:  # noqa: BLE001  (re-raised as an error a user can act on)
             raise self._request_error(error) from error
         return usable_rewrite(rewrite, question, history)

@@ -70,6 +70,13 @@ def describe(settings: Settings) -> str:
     return f"{settings.llm_backend}: {name}"
 
 
+def describe_model(model: BaseChatModel) -> str:
+    """A short label for a chat model passed in by the user, such as `llm: gpt-4o-mini`."""
+    name = next((str(value) for attribute in ("model_name", "model", "model_id")
+                 if isinstance(value := getattr(model, attribute, None), str) and value), None)
+    return f"llm: {name or type(model).__name__}"
+
+
 def _require_model(settings: Settings) -> str:
     if not settings.llm_model:
         raise LLMSetupError(

@@ -95,9 +95,10 @@ class HybridRetriever(BaseRetriever):
             return self._corpus
 
     def _get_relevant_documents(
-        self, query: str, *, run_manager: CallbackManagerForRetrieverRun
+        self, query: str, *, run_manager: CallbackManagerForRetrieverRun, k: int | None = None
     ) -> list[Document]:
-        return [_to_document(c) for c in self.rank(query, self.k)]
+        # A per-call `k` (`retriever.invoke(query, k=1)`) overrides the constructor's.
+        return [to_document(c) for c in self.rank(query, k or self.k)]
 
     def rank(self, query: str, k: int, query_vector=None,
              corpus: Corpus | None = None) -> list[Citation]:
@@ -178,10 +179,12 @@ class Candidate:
 
     def citation(self) -> Citation:
         chunk = self.chunk
+        # Plain floats, not numpy's: Citations go out as JSON (orjson refuses numpy.float64).
         return Citation(
             source=chunk.source, title=chunk.title, text=chunk.text, start=chunk.start,
-            end=chunk.end, score=round(self.score, 6), date=chunk.date, page=chunk.page,
-            chunk_id=chunk.id, dense_score=self.dense, lexical_score=self.lexical,
+            end=chunk.end, score=round(float(self.score), 6), date=chunk.date, page=chunk.page,
+            chunk_id=chunk.id, dense_score=None if self.dense is None else float(self.dense),
+            lexical_score=None if self.lexical is None else float(self.lexical),
         )
 
 
@@ -220,7 +223,8 @@ def _z_scores(scores: dict[int, float]) -> dict[int, float]:
     return {row: (value - mean) / spread for row, value in scores.items()}
 
 
-def _to_document(citation: Citation) -> Document:
+def to_document(citation: Citation) -> Document:
+    """A citation as a LangChain Document: the passage as content, the rest as metadata."""
     return Document(page_content=citation.text, id=citation.chunk_id,
                     metadata={k: v for k, v in citation.to_dict().items() if k != "text"})
 

@@ -105,6 +105,8 @@ class Settings(BaseSettings):
     auth: str | None = Field(default=None, repr=False)
     auth_file: Path | None = None
     max_upload_files: int = Field(default=20, ge=1, description="files per upload in the chat")
+    # Bearer tokens for `seedqa serve`, comma-separated (besides SEEDQA_AUTH's logins).
+    api_keys: str | None = Field(default=None, repr=False)
     # Gradio keeps each browser session's conversation (its state, and the chat's
     # last value) in memory; beyond this many sessions the least recently used one
     # is dropped, which bounds the chat's memory (Gradio's own default is 10,000).

@@ -17,7 +17,8 @@ ALLOWED = {
     "qa": {"ingest", "index", "seedqa"},  # ingest only through Assistant, the door for writes
     "evaluation": {"qa", "seedqa"},
     "ui": {"qa", "seedqa"},
-    "cli": {"ui", "evaluation", "qa", "seedqa"},
+    "api": {"ui", "qa", "seedqa"},  # the HTTP app mounts the chat, and shares its upload rules
+    "cli": {"api", "ui", "evaluation", "qa", "seedqa"},
 }
 OURS = set(ALLOWED) | {"tests", "benchmarks"}
 

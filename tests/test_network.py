@@ -1,4 +1,4 @@
-"""No outbound connection, ever: ingest, ask, the Python API and the chat run with the network
+"""No outbound connection, ever: ingest, ask, the Python API, the chat and `seedqa serve` run with the network
 guarded by an audit hook (tests/netguard/sitecustomize.py) that refuses and records every
 non-loopback connect, send or name lookup. Afterwards, the record must be empty.
 
@@ -20,9 +20,11 @@ import signal
 import subprocess
 from pathlib import Path
 
+import httpx
 import pytest
 
 from benchmarks.load import Server, client, final_answer
+from tests.api_server import ApiServer
 from tests.faults import PYTHON, ROOT, child_env, free_port, wait_for_port
 
 GUARD = Path(__file__).parent / "netguard"
@@ -69,7 +71,7 @@ def test_the_guard_refuses_and_records_outbound_attempts(guarded):
 
 
 @pytest.mark.slow
-def test_ingest_ask_python_and_chat_make_no_outbound_connection(guarded, tmp_path):
+def test_ingest_ask_python_chat_and_serve_make_no_outbound_connection(guarded, tmp_path):
     env, log = guarded
     steps = [
         [PYTHON, "-m", "cli", "ingest", str(ROOT / "seeds")],
@@ -94,7 +96,22 @@ def test_ingest_ask_python_and_chat_make_no_outbound_connection(guarded, tmp_pat
         server.stop()
     assert "165" in answer and "24" in follow_up
 
-    assert len(_started(log).splitlines()) >= 4  # every process above ran with the guard
+    # `seedqa serve` (the HTTP API, its docs page and the chat mounted in it), guarded the same way.
+    api = ApiServer.start(tmp_path / "index", Path(os.environ["SEEDQA_CACHE_DIR"]),
+                          extra_env={k: v for k, v in env.items() if k.startswith(
+                              ("SEEDQA_NET", "PYTHONPATH", "ANONYMIZED", "GRADIO", "HF_"))})
+    try:
+        with httpx.Client(base_url=api.url, timeout=120) as http:
+            assert "165" in http.post("/v1/answer", json={"question": QUESTION}).json()["text"]
+            streamed = http.post("/v1/chat/completions", json={
+                "model": "seedqa", "stream": True, "messages": [{"role": "user", "content": QUESTION}]})
+            assert "165" in streamed.text and streamed.text.rstrip().endswith("data: [DONE]")
+            for path in ("/docs", "/docs/assets/swagger-ui-bundle.js", "/openapi.json", "/chat/"):
+                assert http.get(path).status_code == 200, path
+    finally:
+        api.stop()
+
+    assert len(_started(log).splitlines()) >= 5  # every process above ran with the guard
     assert _attempts(log) == []
 
 
@@ -138,7 +155,7 @@ def test_no_process_connects_outward_at_the_system_call_level(guarded, tmp_path)
     env, _ = guarded
     env = {k: v for k, v in env.items() if k not in ("SEEDQA_NETGUARD_LOG", "PYTHONPATH")}
     logs = [tmp_path / f"strace-{name}.log"
-            for name in ("ingest", "ask", "server", "remote-ingest", "remote-ask", "chat")]
+            for name in ("ingest", "ask", "server", "remote-ingest", "remote-ask", "chat", "serve")]
     for command, log in ((["ingest", str(ROOT / "seeds")], logs[0]), (["ask", QUESTION], logs[1])):
         result = subprocess.run([*_traced(log), PYTHON, "-m", "cli", *command], env=env,
                                 cwd=ROOT, capture_output=True, text=True, timeout=300)
@@ -174,6 +191,18 @@ def test_no_process_connects_outward_at_the_system_call_level(guarded, tmp_path)
         session.close()
     finally:
         chat.stop()
+
+    api = ApiServer.start(tmp_path / "index", Path(os.environ["SEEDQA_CACHE_DIR"]),
+                          extra_env={k: v for k, v in env.items()
+                                     if k.startswith(("ANONYMIZED", "GRADIO", "HF_"))},
+                          wrapper=_traced(logs[6]))
+    try:
+        answered = httpx.post(f"{api.url}/v1/chat/completions", timeout=120, json={
+            "model": "seedqa", "messages": [{"role": "user", "content": QUESTION}]})
+        assert "165" in answered.json()["choices"][0]["message"]["content"]
+        assert httpx.get(f"{api.url}/docs", timeout=60).status_code == 200
+    finally:
+        api.stop()
 
     targets = _inet_targets(*logs)
     assert "127.0.0.1" in targets  # the trace saw the front ends' loopback traffic to the server

@@ -10,7 +10,8 @@ import ui
 
 def test_qa_exports():
     assert sorted(qa.__all__) == sorted([
-        "Answer", "Assistant", "Citation", "DocumentNotFoundError", "IndexNotReadyError",
+        "Answer", "Assistant", "Citation", "DocumentNotFoundError", "DocumentRecord",
+        "IndexNotReadyError",
         "InvalidQuestionError", "SeedqaError", "answer", "default_assistant", "retrieve",
         "set_default_assistant",
     ])

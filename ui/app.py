@@ -13,6 +13,7 @@ reaches another's. The index is shared: an upload is answerable for everyone.
 from __future__ import annotations
 
 import dataclasses
+import json
 import shutil
 import time
 from collections.abc import Iterator
@@ -117,6 +118,19 @@ class ChatUI:
         if turn.answer is None and turn.error is None:
             turn.error = "The assistant returned no answer. Try asking again."
         yield session.messages(), session, ""
+
+    def answer(self, question: str, history: list[dict] | None = None) -> dict:
+        """The `/answer` API endpoint: a named question (and history) in, the Answer as JSON out.
+
+        For programs (gradio_client); the page uses `ask`. An empty question is an error.
+        """
+        if not isinstance(question, str) or not question.strip():
+            raise gr.Error("The question is empty; type a question about your documents.")
+        try:
+            answer = self.assistant.answer(question, list(history or []) or None)
+        except SeedqaError as error:
+            raise gr.Error(str(error)) from error
+        return json.loads(answer.to_json())
 
     def ask_example(self, session: ChatSession | None, event: gr.EventData,
                     backend: str | None = None) -> Iterator[tuple[Any, ...]]:
@@ -291,6 +305,7 @@ class ChatUI:
             chat_outputs = [chatbot, session, question]
             gr.on([question.submit, ask.click], self.ask, inputs=[question, session, backend],
                   outputs=chat_outputs, api_name="ask")
+            gr.api(self.answer, api_name="answer")
             examples.click(self.ask_example, inputs=[session, backend], outputs=chat_outputs,
                            api_name=False)
             gr.on([clear.click, chatbot.clear], self.new_chat, outputs=[chatbot, session, passage],
