@@ -7,11 +7,11 @@ A history is a list of turns, each a Gradio-style `{"role": "user" | "assistant"
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from qa.types import MARKER
 from seedqa.text import STOPWORDS, terms, word_spans, words
 
 # Words that point back at an earlier turn: "How many of them ...", "When did it ...".
@@ -24,6 +24,7 @@ _TIMES = frozenset("year month week day season time morning afternoon evening we
                    "winter spring autumn century decade quarter".split())
 _AT_THE_END = frozenset({"there", "then"})
 _OPENERS = ("and ", "what about ", "how about ", "also ")
+_BOLD = re.compile(r"\*\*(.+?)\*\*")
 _ROLES = {"user": "user", "human": "user", "assistant": "assistant", "ai": "assistant"}
 
 
@@ -111,8 +112,15 @@ def search_query(question: str, history: Iterable[Any] | None) -> str:
 
 
 def _named(answer: str) -> list[str]:
-    """The names an answer gave: its capitalised words (its first too: "Novartis bought ...")."""
-    plain = MARKER.sub(" ", answer).replace("**", " ")
+    """The names in the answer's exact span (its bold phrase), or none when it has none.
+
+    The rest of an answer's sentence names other things too, which pull the
+    search away (measured on the news follow-ups).
+    """
+    spans = _BOLD.findall(answer)
+    if not spans:
+        return []
+    plain = " ".join(spans)
     found = [plain[begin:end] for word, begin, end in word_spans(plain)
              if plain[begin].isupper() and word not in STOPWORDS]
     return list(dict.fromkeys(found))
