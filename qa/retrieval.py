@@ -65,6 +65,13 @@ class Corpus:
             found = self.passage_terms[row] = rescoring.PassageTerms.of(self.chunks[row].text)
         return found
 
+    def opening(self, source: str) -> Citation | None:
+        """A document's first passage (for answers about the document itself)."""
+        chunks = [chunk for chunk in self.chunks if chunk.source == source]
+        if not chunks:
+            return None
+        return Candidate(min(chunks, key=lambda chunk: chunk.start), 0.0, 0.0, None, None).citation()
+
     def sentences_of(self, row: int) -> np.ndarray:
         found = self.sentence_vectors.get(row)
         if found is None:

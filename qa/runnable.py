@@ -33,6 +33,7 @@ from langchain_core.runnables.config import (
 )
 from pydantic import BaseModel, Field
 
+from qa.about import answer_about_document, asks_about_document
 from qa.conversation import search_query, turns
 from qa.retrieval import to_document
 from qa.types import Answer
@@ -145,6 +146,14 @@ class AssistantRunnable(Runnable[str | dict, Answer]):
         asked = corpus.speller.correct(question)  # typos fixed against the documents' words
         corrected = None if asked == question else asked
         backend = assistant.backend(self.backend)
+        kind = asks_about_document(asked, follow_up=bool(history))
+        if kind:  # the answer is in what the index knows of the document, not in its text
+            request = self._retrieve(asked, history, corpus, run)
+            found = answer_about_document(asked, kind, request.passages, assistant.document_text,
+                                          corpus.opening)
+            if found is not None:
+                yield replace(found, question=question, corrected_question=corrected)
+                return
         if backend == "extractive":
             request = self._retrieve(asked, history, corpus, run)
             answers = self._answer(request, run, lambda r, c: iter([assistant.answerer.invoke(r)]))
