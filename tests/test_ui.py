@@ -350,3 +350,17 @@ def test_passage_is_found_again_when_its_document_moved_it():
 class _Record:
     def __init__(self, title: str) -> None:
         self.title, self.source, self.date, self.chunks, self.ingested_at = title, "/x/<y>.txt", None, 1, 0.0
+
+
+def test_a_question_that_is_not_text_is_refused_and_the_session_goes_on(seeded):
+    """A lone surrogate (bytes that were not UTF-8) once broke the session for good."""
+    import json
+
+    chat = seeded
+    *_, (messages, session, _) = chat.ask("caf\udce9 drones?", None)
+    assert "not valid UTF-8" in session.turns[-1].error
+    json.dumps(messages, ensure_ascii=False).encode("utf-8")  # renders as valid text
+    *_, (messages, session, _) = chat.ask("How many drones did Russia fire at Ukraine overnight?",
+                                          session)
+    assert "165" in messages[-1]["content"]
+    json.dumps(messages, ensure_ascii=False).encode("utf-8")

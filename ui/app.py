@@ -99,7 +99,9 @@ class ChatUI:
             yield session.messages(), session, gr.update()
             return
         history = session.history()
-        turn = Turn(question)
+        # Shown as valid text whatever came in: a lone surrogate (bytes that are not UTF-8)
+        # kept in the session would break every later render; the assistant refuses it.
+        turn = Turn(question.encode("utf-8", "replace").decode("utf-8"))
         session.turns.append(turn)
         session.busy = True
         try:
