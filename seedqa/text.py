@@ -179,3 +179,23 @@ def excerpt(text: str, focus: str | None, limit: int) -> str:
         begin = text.rfind(" ", 0, found[0] - 40) + 1
         return "…" + clip(text[begin:], limit)
     return clip(text, limit)
+
+
+def fold_lines(text: str) -> str:
+    """Hard-wrapped lines (PDF, e-mail, HTML source) joined into their sentences.
+
+    A newline stays where it ends a line of its own (a heading, a list item, a
+    caption, a paragraph break: see `_line_breaks`); the others become spaces,
+    so "the drone can\\ncarry a 90kg warhead" reads as one line.
+    """
+    if "\n" not in text:
+        return text
+    pieces, last = [], 0
+    for begin, end in paragraphs(text):
+        kept = set(_line_breaks(text, begin, end))
+        pieces.append(text[last:begin])
+        pieces.append("".join(" " if char == "\n" and begin + i not in kept else char
+                              for i, char in enumerate(text[begin:end])))
+        last = end
+    pieces.append(text[last:])
+    return "".join(pieces)

@@ -140,3 +140,14 @@ def test_an_unrelated_earlier_turn_leaves_a_standalone_answer_alone(seed_index):
                {"role": "assistant", "content": assistant.answer("What is the Geran-5?").text}]
     after = assistant.answer("How many drones did Russia fire at Ukraine overnight?", history)
     assert after.text == alone.text and after.citations == alone.citations
+
+
+def test_fold_lines_joins_hard_wrapped_prose_and_keeps_headings_and_lists():
+    from seedqa.text import fold_lines
+
+    text = ("Harbour Report\n\nThe drone can carry a 90kg warhead and it has a range of nearly\n"
+            "1,000km.\n\n- item one\n- item two\n")
+    folded = fold_lines(text)
+    assert "range of nearly 1,000km." in folded
+    assert folded.startswith("Harbour Report\n\n") and "- item one\n- item two" in folded
+    assert len(folded) == len(text)  # offsets into the text still hold

@@ -364,3 +364,16 @@ def test_a_question_that_is_not_text_is_refused_and_the_session_goes_on(seeded):
                                           session)
     assert "165" in messages[-1]["content"]
     json.dumps(messages, ensure_ascii=False).encode("utf-8")
+
+
+def test_hard_wrapped_lines_read_as_sentences_in_the_passage_view():
+    document = ("Drone Report\n\nAccording to the directorate, the drone can carry a 90kg warhead "
+                "and has\na range of nearly 1,000km, officials said on Tuesday in a statement\n"
+                "to the press.\n\n- item one\n- item two\n")
+    start = document.index("According")
+    end = document.index("press.") + len("press.")
+    citation = Citation("d.pdf", "Drone Report", document[start:end], start, end, 1.0)
+    shown = render.passage_in_context(citation, 1, document)
+    assert "warhead and has a range" in shown and "statement to the press" in shown
+    assert "item one<br>- item two" in shown.replace("&#45;", "-")  # a list keeps its lines
+    assert f"characters {start}–{end}" in shown

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from qa.types import MARKER, marker_numbers
-from seedqa.text import clip, excerpt, locate
+from seedqa.text import clip, excerpt, fold_lines, locate
 
 if TYPE_CHECKING:
     from qa import Answer, Citation
@@ -177,6 +177,8 @@ def passage_in_context(citation: Citation, n: int, document: str, focus: str | N
         space = document.rfind(" ", end, finish)
         finish = space if space != -1 else finish
     meta = _meta(citation)
+    window = fold_lines(document[begin:finish])  # hard-wrapped PDF lines read as sentences
+    here, there = start - begin, end - begin
     return (
         '<div class="seedqa-passage">'
         f'<div class="seedqa-passage-head"><span class="seedqa-cite-label">[{int(n)}]</span> '
@@ -186,9 +188,9 @@ def passage_in_context(citation: Citation, n: int, document: str, focus: str | N
         + "</div>"
         '<div class="seedqa-context">'
         + ("… " if begin > 0 else "")
-        + _text(document[begin:start])
-        + f'<mark class="seedqa-highlight">{_emphasised(document[start:end], focus)}</mark>'
-        + _text(document[end:finish])
+        + _text(window[:here])
+        + f'<mark class="seedqa-highlight">{_emphasised(window[here:there], focus)}</mark>'
+        + _text(window[there:])
         + (" …" if finish < len(document) else "")
         + "</div></div>"
     )
