@@ -1,4 +1,4 @@
-"""The `seedqa` command: ingest | ask | chat | eval | documents.
+"""The `seedqa` command: ingest | ask | chat | eval | documents | repair.
 
 Each command is a few lines over `qa.Assistant`; every write goes through
 `Assistant.add_documents`. Errors a user can fix (any `SeedqaError`) become
@@ -92,9 +92,15 @@ def chat(ctx: click.Context, paths: tuple[Path, ...], host: str | None, port: in
     """Open the web chat. Ingests PATHS first (default: ./seeds when the index is empty)."""
     from cli.progress import ingest_with_progress
 
+    from seedqa.errors import IndexNotReadyError
+
     assistant = assistant_from(ctx, backend)
     to_ingest = list(paths)
-    if not to_ingest and not assistant.documents() and Path("seeds").is_dir():
+    try:
+        empty = not assistant.documents()
+    except IndexNotReadyError:  # no index yet: reads create none
+        empty = True
+    if not to_ingest and empty and Path("seeds").is_dir():
         to_ingest = [Path("seeds")]
     if to_ingest:
         click.echo(ingest_with_progress(assistant, to_ingest).summary())
@@ -110,6 +116,23 @@ def documents(ctx: click.Context) -> None:
     from cli.output import print_documents
 
     print_documents(assistant_from(ctx).documents())
+
+
+@main.command()
+@click.pass_context
+def repair(ctx: click.Context) -> None:
+    """Rebuild a damaged index from the chunks and documents it still holds.
+
+    Embeds the stored chunk texts again where their vectors are lost, writes a
+    new index beside the old one and swaps it in; the damaged one is kept as
+    DATA_DIR.damaged-TIME. A sound index is left as it is.
+    """
+    assistant = assistant_from(ctx)
+    click.echo(f"Checking the index at {assistant.settings.data_dir}…", err=True)
+    report = assistant.repair(on_wait=lambda message: click.echo(message, err=True))
+    click.echo(report.summary())
+    if report.lost:
+        sys.exit(1)
 
 
 main.add_command(eval_command)
