@@ -31,7 +31,12 @@ from index.embedder import Embedder
 from index.locking import LOCK_NAME, write_lock
 from index.records import ChunkRecord, DocumentRecord, pack_vectors
 from index.store import Index
-from seedqa.errors import IndexCorruptError, IndexNotReadyError, IndexWriteError, SeedqaError
+from seedqa.errors import (
+    IndexCorruptError,
+    IndexNotReadyError,
+    IndexWriteError,
+    SeedqaError,
+)
 from seedqa.settings import Settings
 from seedqa.text import sentences
 
@@ -172,7 +177,7 @@ def _unreadable(data_dir: Path) -> IndexCorruptError:
     stamp = time.strftime("%Y%m%d-%H%M%S")
     fresh = data_dir.with_name(f".{data_dir.name}.repairing-{stamp}")
     aside = _swap(data_dir, fresh, stamp)
-    uploads = " (the chat's uploads are still in {}/uploads)".format(data_dir) \
+    uploads = f" (the chat's uploads are still in {data_dir}/uploads)" \
         if (data_dir / "uploads").is_dir() else ""
     return IndexCorruptError(
         f"Nothing can be rebuilt from the index at {data_dir}: {problem}, and its chunks and "
