@@ -25,18 +25,22 @@ from __future__ import annotations
 import os
 import shlex
 import sqlite3
+import struct
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from seedqa.errors import IndexCorruptError
+from seedqa.errors import ForeignCollectionError, IndexCorruptError, IndexNotReadyError
 
 DATABASE = "chroma.sqlite3"
 _HEADER = b"SQLite format 3\x00"
 PROBE = 2000  # neighbours asked of the vector segment: more than Chroma's unflushed log holds
 _SEGMENT_FILES = ("header.bin", "data_level0.bin")
+# hnswlib's header.bin as Chroma writes it: a format version, then offsetLevel0,
+# max_elements, cur_element_count, size_data_per_element (the rest is not checked).
+_HNSW_HEADER = struct.Struct("<I4Q")
 
 
 def repair_command(data_dir: Path) -> str:
@@ -117,6 +121,27 @@ def file_problem(data_dir: Path) -> str | None:
     return database_problem(database)
 
 
+def vector_file_problem(data_dir: Path) -> str | None:
+    """What is wrong with an HNSW folder's files, or None. Checked before Chroma loads them:
+    hnswlib reads a data_level0.bin cut short past its end (a segmentation fault)."""
+    for folder in segment_folders(data_dir):
+        try:
+            header = (folder / "header.bin").read_bytes()
+            level0 = (folder / "data_level0.bin").stat().st_size
+            lengths = (folder / "length.bin").stat().st_size
+        except OSError as error:
+            return f"the vector folder {folder.name} lacks a file ({error.strerror})"
+        if len(header) < _HNSW_HEADER.size:
+            return f"the vector folder {folder.name} has a header.bin cut short"
+        version, _, capacity, count, per_element, *_ = _HNSW_HEADER.unpack_from(header)
+        if version != 1:
+            continue  # a layout this check does not know: Chroma's to judge
+        if count > capacity or level0 < count * per_element or lengths < count * 4:
+            return (f"the vector folder {folder.name} is cut short ({level0:,} bytes of "
+                    f"data_level0.bin for {count:,} vectors of {per_element:,} bytes)")
+    return None
+
+
 def check_files(data_dir: Path) -> bool:
     """True when `data_dir` holds a sound Chroma store, False when it holds none at all.
 
@@ -126,6 +151,13 @@ def check_files(data_dir: Path) -> bool:
     problem = file_problem(data_dir)
     if problem:
         raise damaged(Path(data_dir), problem, repairable=False)
+    for _ in range(3):  # a writer in another process may be rewriting the files right now
+        problem = vector_file_problem(data_dir)
+        if not problem:
+            break
+        time.sleep(0.1)
+    else:
+        raise damaged(Path(data_dir), problem, repairable=True)
     return (Path(data_dir) / DATABASE).exists()
 
 
@@ -156,6 +188,33 @@ def check_vectors(chunks, data_dir: Path, attempts: int = 3) -> None:
         time.sleep(0.05)
     raise damaged(data_dir, f"its vector segment answers for {returned} of {total} chunks "
                             "(an HNSW folder is missing or cut short)", repairable=True)
+
+
+def collection_names(data_dir: Path) -> set[str] | None:
+    """The names of the collections in the store's SQLite file, read without Chroma (which
+    writes to the file as it starts); None when they cannot be read that way."""
+    database = Path(data_dir) / DATABASE
+    try:
+        connection = sqlite3.connect(f"{database.resolve().as_uri()}?mode=ro", uri=True, timeout=10)
+        try:
+            return {name for (name,) in connection.execute("SELECT name FROM collections")}
+        finally:
+            connection.close()
+    except sqlite3.Error:
+        return None
+
+
+def check_names(prefix: str, names: set[str], location: str) -> None:
+    """Raise the reader's error when the store lacks seedqa's two collections for `prefix`."""
+    chunks, documents = f"{prefix}_chunks" in names, f"{prefix}_documents" in names
+    if chunks and documents:
+        return
+    if prefix in names and not chunks and not documents:
+        raise ForeignCollectionError(prefix)
+    if chunks or documents:
+        missing = f"{prefix}_documents" if chunks else f"{prefix}_chunks"
+        raise damaged(Path(location), f"its collection {missing} is missing", repairable=False)
+    raise IndexNotReadyError(location)
 
 
 def _probe_vector(chunks) -> np.ndarray:

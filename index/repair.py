@@ -99,13 +99,24 @@ def _repair(settings: Settings, data_dir: Path, embedder: Embedder | None,
             raise _unreadable(data_dir) from error
     finally:
         index.close()
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    # Read from a copy of the SQLite file alone: Chroma never loads the damaged vectors
+    # (hnswlib can crash the process on a cut file), and the original stays as it was.
+    salvage = data_dir.with_name(f".{data_dir.name}.salvage-{stamp}")
     try:
-        records, chunks = index.stored_records()
+        salvage.mkdir()
+        shutil.copy2(data_dir / integrity.DATABASE, salvage / integrity.DATABASE)
+        reader = Index(settings.model_copy(update={"data_dir": salvage}), embedder=index.embedder)
+        try:
+            records, chunks = reader.stored_records()
+        finally:
+            reader.close()
     except SeedqaError as error:
         raise _unreadable(data_dir) from error
+    except OSError as error:
+        raise IndexWriteError.from_os_error(data_dir.parent, error) from error
     finally:
-        index.close()  # before the swap: Chroma keeps one open store per path
-    stamp = time.strftime("%Y%m%d-%H%M%S")
+        shutil.rmtree(salvage, ignore_errors=True)
     fresh = data_dir.with_name(f".{data_dir.name}.repairing-{stamp}")
     try:
         rebuilt = Index(settings.model_copy(update={"data_dir": fresh}), embedder=index.embedder)

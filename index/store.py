@@ -26,11 +26,7 @@ from index import integrity
 from index.embedder import Embedder, shared_embedder
 from index.failures import storage as _storage
 from index.records import ChunkRecord, DocumentRecord, document_id
-from seedqa.errors import (
-    ForeignCollectionError,
-    IndexNotReadyError,
-    IndexReplacedError,
-)
+from seedqa.errors import IndexNotReadyError, IndexReplacedError
 from seedqa.offline import quiet_environment
 from seedqa.settings import Settings
 
@@ -124,6 +120,9 @@ class Index:
             self.check_unchanged()
             if not integrity.check_files(data_dir) and not create:
                 raise IndexNotReadyError(self.location)
+            names = None if create else integrity.collection_names(data_dir)
+            if names is not None:  # decided before Chroma starts (and writes to the file)
+                integrity.check_names(self.settings.collection, names, self.location)
         client = self._client or make_client(self.settings)
         try:
             chunks, documents = self._named_collections(client, create)
@@ -152,16 +151,10 @@ class Index:
                 found.append(client.get_collection(name, embedding_function=None))
             except NotFoundError:
                 found.append(None)
-        chunks, documents, foreign = found
-        if chunks is not None and documents is not None:
-            return chunks, documents
-        if foreign is not None and chunks is None and documents is None:
-            raise ForeignCollectionError(prefix)
-        if chunks is not None or documents is not None:
-            raise integrity.damaged(Path(self.location), f"its collection {prefix}_"
-                                    f"{'documents' if chunks else 'chunks'} is missing",
-                                    repairable=False)
-        raise IndexNotReadyError(self.location)
+        names = {name for name, collection in zip((f"{prefix}_chunks", f"{prefix}_documents",
+                                                    prefix), found) if collection is not None}
+        integrity.check_names(prefix, names, self.location)
+        return found[0], found[1]
 
     def stored_records(self) -> tuple[list[tuple[DocumentRecord, str]], list[ChunkRecord]]:
         """Every document record with its text, and every chunk (live or not), read without

@@ -41,7 +41,7 @@ VECTOR_DAMAGE = ["hnsw_folder_deleted", "data_level0_truncated"]
 
 
 @pytest.fixture(scope="module")
-def large_index(tmp_path_factory) -> Settings:
+def large_index(tmp_path_factory, seed_index) -> Settings:
     """~1,100 chunks in three documents: Chroma has persisted the HNSW and purged its log."""
     root = tmp_path_factory.mktemp("large")
     docs = root / "docs"
@@ -50,9 +50,9 @@ def large_index(tmp_path_factory) -> Settings:
         lines = report_text(f"Harbour Survey {part}", 370, seed=40 + part).splitlines()
         # One sentence a paragraph: one short chunk each (cheap to embed).
         (docs / f"survey{part}.txt").write_text(lines[0] + "\n\n" + "\n\n".join(lines[2:]) + "\n")
-    settings = Settings(data_dir=root / "index", cache_dir=Path(os.environ["SEEDQA_CACHE_DIR"]))
+    settings = Settings(data_dir=root / "index", cache_dir=seed_index.cache_dir)
     report = ingest_paths([docs], settings)
-    assert not report.errors and report.added > 1000
+    assert not report.errors and report.chunks_added > 1000
     return settings
 
 
@@ -105,6 +105,13 @@ def _files(folder: Path) -> dict[str, str]:
             for path in sorted(folder.rglob("*")) if path.is_file()}
 
 
+def _questions(tmp_path: Path) -> Path:
+    path = tmp_path / "questions.jsonl"
+    path.write_text(json.dumps({"id": "q1", "question": QUESTION, "answers": ["165"],
+                                "answerable": True}) + "\n")
+    return path
+
+
 def _cli(settings: Settings, *args: str):
     return CliRunner().invoke(main, ["--data-dir", str(settings.data_dir), *args])
 
@@ -127,8 +134,7 @@ def test_a_damaged_sqlite_file_is_one_line_from_every_door_and_nothing_is_writte
     before = _files(settings.data_dir)
     note = tmp_path / "note.txt"
     note.write_text(report_text("Kiln Survey", 12, seed=3))
-    questions = tmp_path / "questions.jsonl"
-    questions.write_text(json.dumps({"id": "q1", "question": QUESTION, "answers": ["165"]}) + "\n")
+    questions = _questions(tmp_path)
 
     assistant = Assistant(settings)
     for call in (lambda: assistant.answer(QUESTION), lambda: assistant.retrieve(QUESTION),
@@ -205,9 +211,11 @@ def test_lost_vectors_are_detected_and_repair_brings_every_chunk_back(
 def test_repair_says_what_it_could_not_rebuild(large_index, tmp_path):
     """A document missing some of its chunks is left out, named, and the exit status says so."""
     settings = _copy(large_index, tmp_path)
-    source = sorted(record.source for record in Assistant(settings).documents())[0]
     _damage(settings.data_dir, "hnsw_folder_deleted")
+    # Not opened through Chroma in this process first: it would keep the vectors in memory.
     with sqlite3.connect(settings.data_dir / "chroma.sqlite3") as db:  # a chunk's record is lost
+        source = sorted(value for (value,) in db.execute(
+            "SELECT DISTINCT string_value FROM embedding_metadata WHERE key = 'source'"))[0]
         [(row,)] = db.execute(
             "SELECT e.id FROM embeddings e JOIN embedding_metadata m ON m.id = e.id "
             "WHERE m.key = 'source' AND m.string_value = ? LIMIT 1", (source,)).fetchall()
@@ -272,8 +280,7 @@ def test_reads_on_no_index_create_no_files(exists, tmp_path, monkeypatch):
                  assistant.documents, lambda: qa.answer(QUESTION), lambda: qa.retrieve(QUESTION)):
         with pytest.raises(IndexNotReadyError, match="Add some first: seedqa ingest PATH"):
             call()
-    questions = tmp_path / "questions.jsonl"
-    questions.write_text(json.dumps({"id": "q1", "question": QUESTION, "answers": ["165"]}) + "\n")
+    questions = _questions(tmp_path)
     for args in (["ask", QUESTION], ["documents"],
                  ["eval", str(questions), "--out", str(tmp_path / "eval"), "--no-progress"]):
         result = _cli(settings, *args)
