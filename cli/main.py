@@ -15,6 +15,7 @@ import click
 
 from cli.common import Group, assistant_from, backend_option
 from cli.eval import eval_command
+from seedqa.errors import IndexNotReadyError
 from seedqa.offline import quiet_environment
 
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -91,8 +92,6 @@ def chat(ctx: click.Context, paths: tuple[Path, ...], host: str | None, port: in
          share: bool, backend: str | None) -> None:
     """Open the web chat. Ingests PATHS first (default: ./seeds when the index is empty)."""
     from cli.progress import ingest_with_progress
-
-    from seedqa.errors import IndexNotReadyError
 
     assistant = assistant_from(ctx, backend)
     to_ingest = list(paths)

@@ -177,12 +177,13 @@ class Assistant:
 
         with self._write_lock:
             self.index.close()  # Chroma keeps one open store per path: not across the swap
-            report = repair(self.settings, self.index.embedder, on_wait, progress)
-            self.index = Index(self.settings, embedder=self.index.embedder)
-            self.retriever = HybridRetriever(index=self.index, settings=self.settings,
-                                             k=self.settings.top_k)
-            self._ingest = None
-            return report
+            try:
+                return repair(self.settings, self.index.embedder, on_wait, progress)
+            finally:  # the folder may have been swapped, even when nothing could be rebuilt
+                self.index = Index(self.settings, embedder=self.index.embedder)
+                self.retriever = HybridRetriever(index=self.index, settings=self.settings,
+                                                 k=self.settings.top_k)
+                self._ingest = None
 
     def _ingestor(self):
         if self._ingest is None:

@@ -178,7 +178,6 @@ class ChatUI:
         try:
             self.assistant.check_index()  # its folder removed or replaced: say so, stage nothing
         except SeedqaError as error:
-            gr.Warning(str(error))
             return (render.notice(str(error), "error"), *self.refresh(), None)
         limit = self.settings.max_file_mb * 1e6
         lines: list[tuple[str, str]] = []
