@@ -25,6 +25,7 @@ import numpy as np
 from index import integrity
 from index.embedder import Embedder, shared_embedder
 from index.failures import storage as _storage
+from index.locking import writer_active
 from index.records import ChunkRecord, DocumentRecord, document_id
 from seedqa.errors import IndexNotReadyError, IndexReplacedError
 from seedqa.offline import quiet_environment
@@ -126,7 +127,7 @@ class Index:
         client = self._client or make_client(self.settings)
         try:
             chunks, documents = self._named_collections(client, create)
-            if local and vectors:
+            if local and vectors and not writer_active(data_dir):
                 integrity.check_vectors(chunks, data_dir)
         except BaseException:
             if client is not self._client:

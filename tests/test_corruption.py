@@ -341,3 +341,24 @@ def test_a_collection_not_built_by_seedqa_is_named_and_left_alone(tmp_path):
 def test_repair_has_help():
     result = CliRunner().invoke(main, ["repair", "--help"])
     assert result.exit_code == 0 and "damaged" in result.output
+
+
+def test_the_vector_probe_stands_aside_only_for_another_writer(tmp_path):
+    """Another process's newest vectors can lag its records for a moment: no alarm then."""
+    from index.locking import write_lock, writer_active
+
+    assert not writer_active(tmp_path) and not list(tmp_path.iterdir())  # creates nothing
+    code = ("import sys, time; from pathlib import Path; from index.locking import write_lock\n"
+            "with write_lock(Path(sys.argv[1]), 5):\n"
+            "    print('HELD', flush=True); sys.stdin.readline()\n")
+    holder = subprocess.Popen([PYTHON, "-c", code, str(tmp_path)], cwd=ROOT,
+                              env=child_env(tmp_path, tmp_path), stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "HELD"
+        assert writer_active(tmp_path)
+    finally:
+        holder.communicate("\n", timeout=30)
+    assert not writer_active(tmp_path)
+    with write_lock(tmp_path, 5):
+        assert not writer_active(tmp_path)  # this thread is the writer: it probes
