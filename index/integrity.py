@@ -11,9 +11,10 @@ still in the write log. Here:
 - the SQLite file is checked with the standard library before Chroma opens it
   (SQLite's header, `PRAGMA quick_check`), so that Chroma never writes into a
   broken file;
-- the chunks' vectors are probed once: a search for min(count, 2,000)
-  neighbours must return that many (a lost or cut HNSW segment returns fewer,
-  or fails);
+- the HNSW files' sizes are checked against their header before Chroma loads
+  them (hnswlib reads a cut file past its end), and the vectors of a sample of
+  chunks are read back once (a lost HNSW folder is rebuilt by Chroma from its
+  write log's tail only: the older chunks' vectors are gone);
 - the data folder's identity (device, inode) is kept, so that a process that
   outlives its folder (the chat) says so instead of answering from deleted files.
 
@@ -30,13 +31,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
 from seedqa.errors import ForeignCollectionError, IndexCorruptError, IndexNotReadyError
 
 DATABASE = "chroma.sqlite3"
 _HEADER = b"SQLite format 3\x00"
-PROBE = 2000  # neighbours asked of the vector segment: more than Chroma's unflushed log holds
+SAMPLE = 25  # chunks whose vectors are read back, at each of four places
 _SEGMENT_FILES = ("header.bin", "data_level0.bin")
 # hnswlib's header.bin as Chroma writes it: a format version, then offsetLevel0,
 # max_elements, cur_element_count, size_data_per_element (the rest is not checked).
@@ -161,33 +160,37 @@ def check_files(data_dir: Path) -> bool:
     return (Path(data_dir) / DATABASE).exists()
 
 
-def check_vectors(chunks, data_dir: Path, attempts: int = 3) -> None:
-    """Probe the chunks collection's vectors: raise IndexCorruptError when some are lost.
+def check_vectors(chunks, data_dir: Path, attempts: int = 2) -> None:
+    """Read back the vectors of a sample of chunks (the oldest, and three further on): raise
+    IndexCorruptError when the vector segment has lost them.
 
-    A writer in another process may add or delete chunks between the count and
-    the search: a short answer is checked again against a fresh count.
+    Asking for the vectors by id, not for k neighbours: HNSW may not reach every one of
+    many identical vectors (a document of repeated text), so a k-nearest count would
+    cry wolf. After its folder is deleted, Chroma rebuilds the segment from the write
+    log's tail only, so the oldest chunks are the ones that go missing.
     """
-    returned = total = 0
-    for _ in range(attempts):
-        total = chunks.count()
-        if total == 0:
-            return
-        wanted = min(total, PROBE)
-        try:
-            found = chunks.query(query_embeddings=[_probe_vector(chunks)], n_results=wanted,
-                                 include=[])
-        except BaseException as error:
-            if not _chroma_failure(error):
-                raise
-            detail = " ".join(str(error).split())[:120] or type(error).__name__
-            raise damaged(data_dir, f"its vectors cannot be searched ({detail}: an HNSW file is "
-                                    "missing or cut short)", repairable=True) from error
-        returned = len(found["ids"][0])
-        if returned >= wanted:
-            return
-        time.sleep(0.05)
-    raise damaged(data_dir, f"its vector segment answers for {returned} of {total} chunks "
-                            "(an HNSW folder is missing or cut short)", repairable=True)
+    total = chunks.count()
+    if total == 0:
+        return
+    for offset in sorted({0, total // 4, total // 2, 3 * total // 4}):
+        for attempt in range(attempts):
+            try:
+                found = chunks.get(limit=SAMPLE, offset=offset, include=["embeddings"])
+            except BaseException as error:
+                if not _chroma_failure(error):
+                    raise
+                if attempt + 1 < attempts:  # a writer deleting the page under us: read again
+                    time.sleep(0.05)
+                    continue
+                detail = " ".join(str(error).split())[:120] or type(error).__name__
+                raise damaged(data_dir, f"the vectors of some of its {total} chunks are gone "
+                                        f"({detail}: an HNSW folder is missing or cut short)",
+                              repairable=True) from error
+            vectors = found.get("embeddings")
+            if vectors is None or len(vectors) != len(found["ids"]):
+                raise damaged(data_dir, f"the vectors of some of its {total} chunks are gone "
+                                        "(an HNSW folder is missing or cut short)", repairable=True)
+            break
 
 
 def collection_names(data_dir: Path) -> set[str] | None:
@@ -215,15 +218,6 @@ def check_names(prefix: str, names: set[str], location: str) -> None:
         missing = f"{prefix}_documents" if chunks else f"{prefix}_chunks"
         raise damaged(Path(location), f"its collection {missing} is missing", repairable=False)
     raise IndexNotReadyError(location)
-
-
-def _probe_vector(chunks) -> np.ndarray:
-    dimension = getattr(getattr(chunks, "_model", None), "dimension", None)
-    if not dimension:
-        first = chunks.get(limit=1, include=["embeddings"])["embeddings"]
-        dimension = len(first[0])
-    vector = np.ones(int(dimension), dtype=np.float32)
-    return vector / np.linalg.norm(vector)
 
 
 def _chroma_failure(error: BaseException) -> bool:
