@@ -59,6 +59,13 @@ def _storage_error(location: str, error: Exception, folder: Path | None) -> Seed
     problem = _disk_problem(folder) if folder is not None else None
     if problem is not None:
         return IndexWriteError.from_os_error(location, problem)
+    if "failed to apply logs" in text or "backfill" in text:  # another process writing, often
+        return SeedqaError(
+            f"Chroma could not bring its view of the index at {location} up to date (another "
+            f"process may be writing to it): {' '.join(str(error).split())[:160]}. Try again "
+            f"in a moment; if it persists, run: "
+            f"{integrity.repair_command(folder) if folder is not None else 'seedqa ingest PATH'}."
+        )
     if "could not connect" in text or "connection refused" in text or "connecterror" in text:
         return SeedqaError(
             f"Cannot reach the Chroma server at {location}: {error}. Start it "
