@@ -362,3 +362,18 @@ def test_the_vector_probe_stands_aside_only_for_another_writer(tmp_path):
     assert not writer_active(tmp_path)
     with write_lock(tmp_path, 5):
         assert not writer_active(tmp_path)  # this thread is the writer: it probes
+
+
+def test_chat_on_a_damaged_index_is_one_line_and_serves_nothing(seed_index, tmp_path,
+                                                                  monkeypatch):
+    import ui
+
+    def serve(*args, **kwargs):
+        raise AssertionError("the chat started over a damaged index")
+
+    monkeypatch.setattr(ui, "serve", serve)
+    settings = _copy(seed_index, tmp_path)
+    _damage(settings.data_dir, "zero_bytes")
+    result = _cli(settings, "chat")
+    assert result.exit_code == 1
+    assert "is damaged" in _one_error_line(result.output)
