@@ -10,6 +10,9 @@ Each chunk carries its document's `version`, and only chunks whose version
 matches the document record are live. A writer adds the new chunks, then
 switches the document record, then deletes the old chunks: a crash at any
 point leaves either the old or the new version answering, never a mix.
+
+Opening checks the store once (index/integrity.py): a damaged one is an
+IndexCorruptError naming the fix, and a read never creates a store.
 """
 
 from __future__ import annotations
