@@ -377,3 +377,19 @@ def test_chat_on_a_damaged_index_is_one_line_and_serves_nothing(seed_index, tmp_
     result = _cli(settings, "chat")
     assert result.exit_code == 1
     assert "is damaged" in _one_error_line(result.output)
+
+
+def test_an_interrupt_inside_chroma_stays_an_interrupt(seed_index, tmp_path, monkeypatch):
+    """The store maps BaseException subclasses (Rust's PanicException is one), never Ctrl+C."""
+    from index import Index
+
+    settings = _copy(seed_index, tmp_path)
+    index = Index(settings)
+    chunks, _ = index._collections()
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(type(chunks), "count", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        index.count()
