@@ -1,4 +1,4 @@
-"""The `seedqa` command: ingest | ask | search | chat | serve | eval | documents | adopt.
+"""The `seedqa` command: ingest | ask | search | chat | serve | eval | documents | adopt | repair.
 
 Each command is a few lines over `qa.Assistant`; every write goes through
 `Assistant.add_documents`. Errors a user can fix (any `SeedqaError`) become
@@ -22,6 +22,7 @@ from cli.common import (
     settings_from,
 )
 from cli.eval import eval_command
+from seedqa.errors import IndexNotReadyError
 from seedqa.offline import quiet_environment
 
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -124,7 +125,11 @@ def chat(ctx: click.Context, paths: tuple[Path, ...], host: str | None, port: in
 
     assistant = assistant_from(ctx, backend)
     to_ingest = list(paths)
-    if not to_ingest and not assistant.documents() and Path("seeds").is_dir():
+    try:
+        empty = not assistant.documents()
+    except IndexNotReadyError:  # no index yet: reads create none
+        empty = True
+    if not to_ingest and empty and Path("seeds").is_dir():
         to_ingest = [Path("seeds")]
     if to_ingest:
         click.echo(ingest_with_progress(assistant, to_ingest).summary())
@@ -186,6 +191,24 @@ def serve(ctx: click.Context, host: str | None, port: int | None, no_chat: bool,
     assistant = assistant_from(ctx, backend)
     api.serve(assistant, assistant.settings, host=host, port=port, chat=not no_chat,
               sources_in_text=sources_in_text)
+
+
+@main.command()
+@data_dir_option
+@click.pass_context
+def repair(ctx: click.Context) -> None:
+    """Rebuild a damaged index from the chunks and documents it still holds.
+
+    Embeds the stored chunk texts again where their vectors are lost, writes a
+    new index beside the old one and swaps it in; the damaged one is kept as
+    DATA_DIR.damaged-TIME. A sound index is left as it is.
+    """
+    assistant = assistant_from(ctx)
+    click.echo(f"Checking the index at {assistant.settings.data_dir}…", err=True)
+    report = assistant.repair(on_wait=lambda message: click.echo(message, err=True))
+    click.echo(report.summary())
+    if report.lost:
+        sys.exit(1)
 
 
 main.add_command(eval_command)

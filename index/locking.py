@@ -93,6 +93,30 @@ def write_lock(data_dir: Path, timeout: float,
         os.close(fd)
 
 
+def writer_active(data_dir: Path) -> bool:
+    """Does another thread or process hold the write lock now? Creates nothing, waits for nothing.
+
+    The open-time vector probe (index/integrity.py) skips while one writes: another
+    process's newest vectors can lag its records there for a moment.
+    """
+    path = lock_path(data_dir)
+    if getattr(_held, "locks", {}).get(str(path.resolve())):
+        return False  # this thread is the writer
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return False  # no lock file: nobody has ever written here
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    except OSError:
+        return False
+    finally:
+        os.close(fd)  # closing drops the shared lock at once
+    return False
+
+
 def _acquire(fd: int, path: Path, timeout: float, on_wait: Callable[[str], None] | None) -> None:
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

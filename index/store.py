@@ -10,12 +10,15 @@ Each chunk carries its document's `version`, and only chunks whose version
 matches the document record are live. A writer adds the new chunks, then
 switches the document record, then deletes the old chunks: a crash at any
 point leaves either the old or the new version answering, never a mix.
+
+Opening checks the store once (index/integrity.py): a damaged one is an
+IndexCorruptError naming the fix, and a read never creates a store.
 """
 
 from __future__ import annotations
 
-import contextlib
 import functools
+import itertools
 import threading
 import uuid
 from collections.abc import Container, Iterable, Iterator, Sequence
@@ -23,9 +26,12 @@ from pathlib import Path
 
 import numpy as np
 
+from index import integrity
 from index.embedder import Embedder, shared_embedder
+from index.failures import storage as _storage
+from index.locking import writer_active
 from index.records import ChunkRecord, DocumentRecord, document_id
-from seedqa.errors import IndexWriteError, SeedqaError
+from seedqa.errors import IndexNotReadyError, IndexReplacedError, SeedqaError
 from seedqa.offline import quiet_environment
 from seedqa.settings import Settings
 
@@ -44,90 +50,13 @@ def make_client(settings: Settings):
         from urllib.parse import urlparse
 
         url = urlparse(settings.chroma_url)
-        return chromadb.HttpClient(
-            host=url.hostname or "127.0.0.1",
-            port=url.port or 8000,
-            ssl=url.scheme == "https",
-            settings=chroma_settings,
-        )
+        return chromadb.HttpClient(host=url.hostname or "127.0.0.1", port=url.port or 8000,
+                                   ssl=url.scheme == "https", settings=chroma_settings)
     return chromadb.PersistentClient(path=str(settings.data_dir), settings=chroma_settings)
-
-
-# What SQLite (inside Chroma) says, and the OS error it stands for.
-_STORAGE_FAILURES = (
-    ("disk is full", "the disk is full", "ENOSPC"),
-    ("readonly database", "the folder is read-only", "EROFS"),
-    ("read-only file system", "the folder is read-only", "EROFS"),
-    ("unable to open database", "the database file cannot be opened", "EACCES"),
-    ("permission denied", "permission denied", "EACCES"),
-)
-
-
-_LOW_SPACE = 1024 * 1024  # bytes: below this, a failed write is put down to a full disk
-
-
-def _disk_problem(folder: Path) -> OSError | None:
-    """Is the disk under `folder` read-only, full, or closed to us? Chroma's own messages
-    ("Failed to apply logs to the metadata segment") often do not say."""
-    import errno
-    import os
-
-    folder = next((p for p in (folder, *folder.parents) if p.exists()), folder)
-    try:
-        disk = os.statvfs(folder)
-    except OSError as error:
-        return error
-    if disk.f_flag & os.ST_RDONLY:
-        return OSError(errno.EROFS, "the folder is on a read-only file system")
-    if disk.f_bavail * disk.f_frsize < _LOW_SPACE:
-        return OSError(errno.ENOSPC, "the disk is full")
-    if not os.access(folder, os.W_OK):
-        return OSError(errno.EACCES, "permission denied")
-    return None
-
-
-def _storage_error(location: str, error: Exception, folder: Path | None) -> SeedqaError | None:
-    """A user-facing error for a Chroma failure caused by the disk, or None for anything else."""
-    import errno
-
-    if isinstance(error, OSError) and error.errno is not None:
-        return IndexWriteError.from_os_error(location, error)
-    text = str(error).lower()
-    for needle, reason, code in _STORAGE_FAILURES:
-        if needle in text:
-            return IndexWriteError.from_os_error(location, OSError(getattr(errno, code), reason))
-    problem = _disk_problem(folder) if folder is not None else None
-    if problem is not None:
-        return IndexWriteError.from_os_error(location, problem)
-    if "could not connect" in text or "connection refused" in text or "connecterror" in text:
-        return SeedqaError(
-            f"Cannot reach the Chroma server at {location}: {error}. Start it "
-            "(chroma run --path DIR --port PORT) or fix SEEDQA_CHROMA_URL."
-        )
-    return None
-
-
-@contextlib.contextmanager
-def _storage(location: str, folder: Path | None = None) -> Iterator[None]:
-    """Turn disk and connection failures inside Chroma into errors that say how to fix them.
-
-    `folder` is the local store's directory (None for a server), checked when
-    Chroma's message does not name the cause.
-    """
-    try:
-        yield
-    except SeedqaError:
-        raise
-    except Exception as error:  # chromadb raises its own classes, or OSError, or httpx's
-        mapped = _storage_error(location, error, folder)
-        if mapped is None:
-            raise
-        raise mapped from error
 
 
 def _guarded(method):
     """Run an `Index` method inside `Index._storage()` (disk and connection errors made clear)."""
-
     @functools.wraps(method)
     def wrapper(self, *args, **kwargs):
         with self._storage():
@@ -146,6 +75,9 @@ class Index:
         self._chunks = None
         self._documents = None
         self._lock = threading.Lock()
+        # The folder (and database file) this index opened: a chat that outlives them says so.
+        self._folder = None if settings.chroma_url else integrity.Identity.of(settings.data_dir)
+        self._identity: integrity.Identity | None = None
 
     @property
     def location(self) -> str:
@@ -154,21 +86,94 @@ class Index:
     def _storage(self):
         return _storage(self.location, None if self.settings.chroma_url else Path(self.settings.data_dir))
 
-    def _collections(self):
+    def _collections(self, create: bool = False):
+        """The chunks and documents collections, opened (and checked) once.
+
+        Reads never create anything: with no index there yet they raise
+        IndexNotReadyError. `create` (the write path, `open_for_writing`) makes them.
+        """
         with self._lock, self._storage():
             if self._chunks is None:
-                if self._client is None:
-                    self._client = make_client(self.settings)
-                prefix = self.settings.collection
-                self._chunks = self._client.get_or_create_collection(
-                    f"{prefix}_chunks",
-                    embedding_function=None,
-                    configuration={"hnsw": {"space": "cosine", "ef_search": 200}},
-                )
-                self._documents = self._client.get_or_create_collection(
-                    f"{prefix}_documents", embedding_function=None
-                )
+                self._open(create)
+            else:
+                self.check_unchanged()
         return self._chunks, self._documents
+
+    def check_unchanged(self) -> None:
+        """Raise IndexReplacedError when the data folder (or its database) is not the one this
+        index saw first: removed, or replaced by another, since."""
+        if self.settings.chroma_url:
+            return
+        now = integrity.Identity.of(self.settings.data_dir)
+        for seen in (self._folder, self._identity):
+            if seen is not None and seen.replaced_by(now):
+                raise IndexReplacedError(self.location)
+
+    def open_for_writing(self) -> None:
+        """Open the index, creating an empty one if there is none (never over a damaged one)."""
+        self._collections(create=True)
+
+    def _open(self, create: bool, vectors: bool = True) -> None:
+        local = not self.settings.chroma_url
+        data_dir = Path(self.settings.data_dir)
+        if local:
+            self.check_unchanged()
+            if not integrity.check_files(data_dir) and not create:
+                raise IndexNotReadyError(self.location)
+            names = None if create else integrity.collection_names(data_dir)
+            if names is not None:  # decided before Chroma starts (and writes to the file)
+                integrity.check_names(self.settings.collection, names, self.location)
+        client = self._client or make_client(self.settings)
+        try:
+            chunks, documents = self._named_collections(client, create)
+            if local and vectors and not writer_active(data_dir):
+                integrity.check_vectors(chunks, data_dir)
+        except BaseException:
+            if client is not self._client:
+                client.close()  # else Chroma keeps this path's broken system for the next one
+            raise
+        self._client, self._chunks, self._documents = client, chunks, documents
+        if local:
+            self._identity = integrity.Identity.of(data_dir)
+
+    def _named_collections(self, client, create: bool):
+        from chromadb.errors import NotFoundError
+
+        prefix = self.settings.collection
+        if create:
+            return (client.get_or_create_collection(
+                        f"{prefix}_chunks", embedding_function=None,
+                        configuration={"hnsw": {"space": "cosine", "ef_search": 200}}),
+                    client.get_or_create_collection(f"{prefix}_documents", embedding_function=None))
+        found = []
+        for name in (f"{prefix}_chunks", f"{prefix}_documents", prefix):
+            try:
+                found.append(client.get_collection(name, embedding_function=None))
+            except NotFoundError:
+                found.append(None)
+        names = {name for name, collection in zip((f"{prefix}_chunks", f"{prefix}_documents",
+                                                    prefix), found) if collection is not None}
+        integrity.check_names(prefix, names, self.location)
+        return found[0], found[1]
+
+    def stored_records(self) -> tuple[list[tuple[DocumentRecord, str]], list[ChunkRecord]]:
+        """Every document record with its text, and every chunk (live or not), read without
+        the vector check: what `seedqa repair` rebuilds an index from."""
+        with self._lock, self._storage():
+            if self._chunks is None:
+                self._open(create=False, vectors=False)
+            found = self._documents.get(where={"kind": "document"},
+                                        include=["metadatas", "documents"])
+            records = [(DocumentRecord.from_chroma(meta), text)
+                       for meta, text in zip(found["metadatas"], found["documents"])]
+            return records, list(self._iter_chunks(self._chunks))
+
+    def close(self) -> None:
+        """Let go of the Chroma client (a later call opens it again)."""
+        with self._lock:
+            if self._client is not None:
+                self._client.close()
+            self._client = self._chunks = self._documents = None
 
     # --- documents ---------------------------------------------------------
 
@@ -236,7 +241,7 @@ class Index:
             return self._write_document(record, text, chunks, embeddings)
 
     def _write_document(self, record, text, chunks, embeddings) -> int:
-        collection, documents = self._collections()
+        collection, documents = self._collections(create=True)
         for begin in range(0, len(chunks), _PAGE):
             part = chunks[begin : begin + _PAGE]
             collection.upsert(
@@ -375,29 +380,20 @@ class Index:
     def embed(self, texts: Iterable[str]) -> np.ndarray:
         return self.embedder.encode(list(texts))
 
-    # --- collections seedqa did not build ---------------------------------------
-
-    @_guarded
     def foreign_records(self, name: str) -> Iterator[tuple[str, str, dict, np.ndarray]]:
-        """(id, text, metadata, embedding) of every record in the collection `name`, read only.
+        """(id, text, metadata, embedding) of each record of the collection `name`, which another
+        tool built: opened with `get_collection`, never created or written (`seedqa adopt`)."""
+        from chromadb.errors import NotFoundError
 
-        For adopting a collection another tool built (`seedqa adopt`): it is
-        opened with `get_collection`, never created, never written.
-        """
-        if self._client is None:
-            self._client = make_client(self.settings)
+        self._client = self._client or make_client(self.settings)
         try:
             collection = self._client.get_collection(name, embedding_function=None)
-        except Exception as error:  # chromadb: NotFoundError / ValueError, by version
-            if "does not exist" in str(error) or "not found" in str(error).lower():
-                raise SeedqaError(f"No Chroma collection named {name!r} at {self.location}.") from None
-            raise
-        offset = 0
-        while True:
+        except NotFoundError:
+            raise SeedqaError(f"No Chroma collection named {name!r} at {self.location}.") from None
+        for offset in itertools.count(0, _PAGE):
             found = collection.get(include=["documents", "metadatas", "embeddings"],
                                    limit=_PAGE, offset=offset)
             if not found["ids"]:
                 return
             for row in zip(found["ids"], found["documents"], found["metadatas"], found["embeddings"]):
                 yield row[0], row[1] or "", row[2] or {}, np.asarray(row[3], dtype=np.float32)
-            offset += len(found["ids"])

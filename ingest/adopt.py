@@ -50,6 +50,7 @@ def adopt(index: Index, collection: str) -> list[tuple[str, str, int]]:
         by_source[_source_of(piece.meta, collection)].append(piece)
     settings = index.settings
     with write_lock(settings.data_dir, settings.lock_timeout):
+        index.open_for_writing()  # seedqa's own collections, beside the adopted one
         return [_adopt_document(index, f"{ADOPTED}{collection}/{source}", group)
                 for source, group in sorted(by_source.items())]
 

@@ -152,6 +152,7 @@ class Ingestor:
         `on_wait` (default: the one given at construction) hears that another writer holds it.
         """
         with write_lock(self.settings.data_dir, self.settings.lock_timeout, on_wait or self.on_wait):
+            self.index.open_for_writing()  # creates an index where none is; refuses a damaged one
             return self._run(paths, prune, progress)
 
     def remove(self, source: str) -> int:

@@ -200,6 +200,26 @@ class Assistant:
                 raise DocumentNotFoundError(f"No indexed document has the source {source!r}.")
             return self._ingestor().remove(source)
 
+    def check_index(self) -> None:
+        """Raise IndexReplacedError if the index's folder was removed or replaced since it was
+        opened (two stat calls): the chat checks before it stages an upload."""
+        self.index.check_unchanged()
+
+    def repair(self, progress=None, on_wait=None):
+        """Rebuild a damaged index from the chunks and documents it still holds (`seedqa
+        repair`); returns a RepairReport. This assistant then answers from the rebuilt one."""
+        from index.repair import repair
+
+        with self._write_lock:
+            self.index.close()  # Chroma keeps one open store per path: not across the swap
+            try:
+                return repair(self.settings, self.index.embedder, on_wait, progress)
+            finally:  # the folder may have been swapped, even when nothing could be rebuilt
+                self.index = Index(self.settings, embedder=self.index.embedder)
+                self.retriever = HybridRetriever(index=self.index, settings=self.settings,
+                                                 k=self.settings.top_k)
+                self._ingest = None
+
     def _ingestor(self):
         if self._ingest is None:
             from ingest import Ingestor  # qa reads; only this door writes

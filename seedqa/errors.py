@@ -69,3 +69,34 @@ class IndexWriteError(SeedqaError):
         else:
             fix = "check the disk and its permissions, then run it again"
         return cls(f"Cannot write the index at {location}: {reason}; {fix}.")
+
+
+class IndexCorruptError(SeedqaError):
+    """The index's files are damaged or incomplete; the message names the fix.
+
+    `repairable`: `seedqa repair` can rebuild it from the chunks and documents it
+    still holds (else only a re-ingest can).
+    """
+
+    def __init__(self, message: str, repairable: bool = False) -> None:
+        super().__init__(message)
+        self.repairable = repairable
+
+
+class IndexReplacedError(SeedqaError):
+    """The index's folder was removed or replaced while this process had it open."""
+
+    def __init__(self, location: object) -> None:
+        super().__init__(
+            f"The index folder {location} was removed or replaced while seedqa was running; "
+            "restart seedqa to use what is there now (or re-ingest: seedqa ingest PATH)."
+        )
+
+
+class ForeignCollectionError(SeedqaError):
+    """SEEDQA_COLLECTION names a Chroma collection that seedqa did not build."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(
+            f"The Chroma collection '{name}' was not built by seedqa; adopt it with: seedqa adopt {name}"
+        )

@@ -26,6 +26,11 @@ def test_entry_points_turn_telemetry_and_downloads_off(entry, tmp_path):
     env = {**os.environ, "ANONYMIZED_TELEMETRY": "True", "GRADIO_ANALYTICS_ENABLED": "True",
            "SEEDQA_DATA_DIR": str(tmp_path)}
     env.pop("HF_HUB_OFFLINE", None)
+    from index import Index
+    from seedqa.settings import Settings
+
+    # An empty index: reads on a folder with none never load Chroma (nor create anything).
+    Index(Settings(data_dir=tmp_path)).open_for_writing()
     result = subprocess.run([sys.executable, "-c", f"{entry}\n{check}"], env=env,
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr

@@ -14,7 +14,7 @@ import pytest
 
 from benchmarks.load import client, final_answer
 from qa import Assistant
-from seedqa.errors import SeedqaError
+from seedqa.errors import IndexNotReadyError, SeedqaError
 from seedqa.settings import Settings
 from ui.app import ChatUI, build_app
 from ui.server import launch
@@ -143,7 +143,8 @@ def test_too_many_files_at_once_are_refused_whole(tmp_path):
     with pytest.warns(UserWarning, match="SEEDQA_MAX_UPLOAD_FILES"):
         status = chat.upload(paths)[0]
     assert "over the limit of 2" in status
-    assert chat.assistant.documents() == []
+    with pytest.raises(IndexNotReadyError):  # nothing was written, not even an empty index
+        chat.assistant.documents()
     assert not chat.uploads.files()
     assert "added" in chat.upload(paths[:2])[0]
 

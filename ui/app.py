@@ -170,7 +170,13 @@ class ChatUI:
 
     def refresh(self) -> tuple[str, Any, str]:
         """The documents table, the remove menu and the example questions, from the index."""
-        records = self.assistant.documents()
+        try:
+            records = self.assistant.documents()
+        except IndexNotReadyError:  # no index yet: the first upload makes one
+            records = []
+        except SeedqaError as error:  # damaged, or its folder removed under the running chat
+            return (render.notice(str(error), "error"), gr.update(choices=[], value=None),
+                    render.examples_html([]))
         names = {record.source: self.uploads.name(record.source) for record in records}
         choices = [(f"{record.title or names[record.source]} ({names[record.source]})", record.source)
                    for record in records]
@@ -185,6 +191,10 @@ class ChatUI:
         paths = [Path(str(file)) for file in (files or [])]
         if not paths:
             return (gr.update(), *self.refresh(), None)
+        try:
+            self.assistant.check_index()  # its folder removed or replaced: say so, stage nothing
+        except SeedqaError as error:
+            return (render.notice(str(error), "error"), *self.refresh(), None)
         limit = self.settings.max_file_mb * 1e6
         lines: list[tuple[str, str]] = []
         staged: list[Path] = []
@@ -213,12 +223,19 @@ class ChatUI:
         def report_progress(done: int, total: int, message: str) -> None:
             progress((done, max(total, 1)), desc=f"Indexing {message}", unit="files")
 
+        def report_wait(message: str) -> None:  # another writer holds the lock: say so
+            progress(0, desc=message)
+
         if staged:
             progress(0, desc="Indexing")
             try:
-                report = self.assistant.add_documents(staged, progress=report_progress)
+                report = self.assistant.add_documents(staged, progress=report_progress,
+                                                      on_wait=report_wait)
             except SeedqaError as error:  # a full or read-only disk, a long-running ingest
-                indexed = {record.source for record in self.assistant.documents()}
+                try:
+                    indexed = {record.source for record in self.assistant.documents()}
+                except SeedqaError:
+                    indexed = set()
                 for target in staged:
                     if str(target.resolve()) not in indexed:
                         self.uploads.forget(target)
