@@ -15,6 +15,7 @@ import click
 from seedqa.errors import SeedqaError
 from seedqa.eval_command import eval_command
 from seedqa.settings import Settings
+from seedqa.terminal import safe
 
 
 def _settings(ctx: click.Context) -> Settings:
@@ -32,7 +33,7 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except SeedqaError as error:
-            raise click.ClickException(str(error)) from error
+            raise click.ClickException(safe(error)) from error
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -54,32 +55,59 @@ def main(ctx: click.Context, data_dir: Path | None) -> None:
     ctx.obj = {"data_dir": data_dir}
 
 
-@main.command()
+EXIT_OK, EXIT_NOTHING, EXIT_SOME_FAILED = 0, 1, 2
+
+
+@main.command(epilog="""\b
+Exit status:
+  0  every file was ingested (or was already, unchanged)
+  2  some files could not be read; the others were ingested
+  1  nothing could be read, or an error (a full disk, a busy index)""")
 # readable=False: an unreadable file is the loader's to report, with the others.
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path, readable=False))
 @click.option("--prune", is_flag=True,
-              help="Also forget documents whose files no longer exist.")
+              help="Also forget documents under PATHS whose files are gone (or came in "
+                   "through a link that is gone or no longer followed).")
+@click.option("--prune-all", is_flag=True,
+              help="Also forget every document whose file is gone, wherever it was "
+                   "(an unmounted disk's too).")
+@click.option("--follow-links", is_flag=True,
+              help="Read files that symbolic links inside a folder point to outside it "
+                   "(default: pass over them and report them).")
 @click.pass_context
-def ingest(ctx: click.Context, paths: tuple[Path, ...], prune: bool) -> None:
+def ingest(ctx: click.Context, paths: tuple[Path, ...], prune: bool, prune_all: bool,
+           follow_links: bool) -> None:
     """Add files or folders (recursively) to the index.
 
     Reads .txt, .md, .html and .pdf; skips other files with a note. Running it
-    again on the same files changes nothing; changed files are re-indexed.
+    again on the same files changes nothing; changed files are re-indexed. A
+    file that cannot be read is reported and passed over; the rest are ingested.
     """
-    report = _ingest(_settings(ctx), list(paths), prune)
+    report = _ingest(_settings(ctx), list(paths), prune, follow_links=follow_links,
+                     prune_all=prune_all)
     for result in report.files:
         if result.status in ("failed", "skipped") or result.message:
-            click.echo(f"{result.status}: {result.source}: {result.message}", err=True)
-    click.echo(report.summary())
+            click.echo(f"{result.status}: {safe(result.source, one_line=True)}: "
+                       f"{safe(result.message, one_line=True)}", err=True)
+    click.echo(safe(report.summary(), one_line=True))
+    sys.exit(ingest_exit_code(report, paths))
+
+
+def ingest_exit_code(report, paths) -> int:
+    """0 all read, 2 some failed and some were read, 1 none read (see `ingest --help`)."""
+    from ingest.walk import named_source
+
     # A file named on the command line that was not read is an error too (a .zip, say);
     # files passed over inside a folder are only noted.
-    named = {os.path.realpath(path) for path in paths if not path.is_dir()}
+    named = {named_source(path) for path in paths if not path.is_dir()}
     refused = [r for r in report.files if r.status == "skipped" and r.source in named]
-    if report.errors or refused:
-        sys.exit(1)
+    if not (report.errors or refused):
+        return EXIT_OK
+    read = sum(report.count(status) for status in ("added", "updated", "unchanged"))
+    return EXIT_SOME_FAILED if read else EXIT_NOTHING
 
 
-def _ingest(settings: Settings, paths: list[Path], prune: bool = False):
+def _ingest(settings: Settings, paths: list[Path], prune: bool = False, **options):
     from tqdm import tqdm
 
     from ingest import ingest_paths
@@ -88,14 +116,15 @@ def _ingest(settings: Settings, paths: list[Path], prune: bool = False):
         def progress(done: int, total: int, name: str) -> None:
             bar.total = total
             bar.n = done
-            bar.set_postfix_str(name[-40:])
+            bar.set_postfix_str(safe(name, one_line=True)[-60:])
             bar.refresh()
 
         def waiting(message: str) -> None:
             bar.clear()
-            click.echo(message, err=True)
+            click.echo(safe(message), err=True)
 
-        return ingest_paths(paths, settings, prune=prune, progress=progress, on_wait=waiting)
+        return ingest_paths(paths, settings, prune=prune, progress=progress, on_wait=waiting,
+                            **options)
 
 
 BACKENDS = ("extractive", "openai", "ollama", "llamacpp")
@@ -131,30 +160,32 @@ def ask(ctx: click.Context, question: str, as_json: bool, backend: str | None) -
         else:
             answer, streamed = _stream(assistant, question)
     except SeedqaError as error:
-        raise click.ClickException(str(error)) from error
+        raise click.ClickException(safe(error)) from error
     if as_json:
         click.echo(answer.to_json())
         return
     if answer.meta.get("fallback"):
         if streamed:
             click.echo("\n(The passages do not support what the model wrote; quoting them instead.)")
-        click.echo(answer.text.replace("**", ""))
+        click.echo(safe(answer.text.replace("**", "")))
     elif not streamed or answer.abstained:
-        click.echo(answer.text.replace("**", ""))
+        click.echo(safe(answer.text.replace("**", "")))
     if answer.unsupported:
         click.echo("\nNot supported by the cited passages:")
         for sentence in answer.unsupported:
-            click.echo(f"  ✗ {sentence}")
+            click.echo(f"  ✗ {safe(sentence, one_line=True)}")
     heading = "Closest passages:" if answer.abstained else "Sources:"
     click.echo(f"\n{heading}")
     for number, citation in enumerate(answer.citations, 1):
-        where = Path(citation.source).name
+        where = safe(Path(citation.source).name, one_line=True)
         details = ", ".join(
             part for part in (citation.date, f"page {citation.page}" if citation.page else None)
             if part
         )
-        click.echo(f"[{number}] {citation.title} ({where}{', ' + details if details else ''})")
-        click.echo(f"    “{_excerpt(citation.text, answer.text)}”")
+        title = safe(citation.title, one_line=True)
+        details = safe(details, one_line=True)
+        click.echo(f"[{number}] {title} ({where}{', ' + details if details else ''})")
+        click.echo(f"    “{safe(_excerpt(citation.text, answer.text))}”")
 
 
 def _stream(assistant, question: str):
@@ -163,7 +194,7 @@ def _stream(assistant, question: str):
     answer = None
     for answer in assistant.stream(question):
         if answer.meta.get("partial") and answer.text.startswith(shown):
-            click.echo(answer.text[len(shown):].replace("**", ""), nl=False)
+            click.echo(safe(answer.text[len(shown):].replace("**", "")), nl=False)
             shown = answer.text
     if shown:
         click.echo()
@@ -201,7 +232,7 @@ def chat(ctx: click.Context, paths: tuple[Path, ...], host: str | None, port: in
     if not to_ingest and not assistant.documents() and Path("seeds").is_dir():
         to_ingest = [Path("seeds")]
     if to_ingest:
-        click.echo(_ingest(settings, to_ingest).summary())
+        click.echo(safe(_ingest(settings, to_ingest).summary(), one_line=True))
     import ui
 
     ui.serve(assistant, settings, host=host, port=port, share=share)
@@ -217,7 +248,8 @@ def documents(ctx: click.Context) -> None:
     if not records:
         click.echo("The index is empty; add documents with: seedqa ingest PATH")
     for record in records:
-        click.echo(f"{record.title} | {record.date or 'no date'} | {record.chunks} chunks | {record.source}")
+        fields = (record.title, record.date or "no date", f"{record.chunks} chunks", record.source)
+        click.echo(" | ".join(safe(field, one_line=True) for field in fields))
 
 
 main.add_command(eval_command)
