@@ -35,6 +35,7 @@ from seedqa.errors import DocumentNotFoundError, IndexNotReadyError, SeedqaError
 from seedqa.settings import Settings
 from ui import render
 from ui.assets import CITATION_JS, CSS, EXAMPLES_JS
+from ui.plain import document_key, toast_text, without_paths
 from ui.security import exposure_warning, login_pairs
 from ui.uploads import UploadFolder
 
@@ -179,7 +180,7 @@ class ChatUI:
             yield session.messages(), session, gr.update()
             return
         if session.busy:
-            gr.Warning("Still answering the previous question; ask again when it is done.")
+            gr.Warning(toast_text("Still answering the previous question; ask again when it is done."))
             yield session.messages(), session, gr.update()
             return
         history = session.history()
@@ -226,7 +227,8 @@ class ChatUI:
                 "warning",
             )
         focus = render.answer_focus(session.turns[turn].answer)
-        return render.passage_in_context(citation, n, document, focus)
+        return render.passage_in_context(citation, n, document, focus,
+                                         name=self.uploads.name(citation.source))
 
     def show_citation(self, session: ChatSession | None, event: gr.EventData) -> str:
         try:
@@ -241,10 +243,11 @@ class ChatUI:
         """The documents table, the remove menu and the example questions, from the index."""
         records = self.assistant.documents()
         names = {record.source: self.uploads.name(record.source) for record in records}
-        choices = [(f"{record.title or names[record.source]} ({names[record.source]})", record.source)
-                   for record in records]
+        # The menu's values reach the browser: a key per document, never its server path.
+        choices = [(f"{record.title or names[record.source]} ({names[record.source]})",
+                    document_key(record.source)) for record in records]
         return (
-            render.documents_table(records),
+            render.documents_table(records, names),
             gr.update(choices=choices, value=None),
             render.examples_html(render.example_questions(records)),
         )
@@ -260,7 +263,7 @@ class ChatUI:
         if len(paths) > self.settings.max_upload_files:
             message = (f"{len(paths)} files at once is over the limit of "
                        f"{self.settings.max_upload_files} (SEEDQA_MAX_UPLOAD_FILES); nothing was added.")
-            gr.Warning(message)
+            gr.Warning(toast_text(message))
             return (render.notice(message, "error"), *self.refresh(), None)
         self.upload_dir.mkdir(parents=True, exist_ok=True)
         for path in paths:
@@ -286,37 +289,55 @@ class ChatUI:
             progress(0, desc="Indexing")
             try:
                 report = self.assistant.add_documents(staged, progress=report_progress)
-            except SeedqaError as error:  # a full or read-only disk, a long-running ingest
-                indexed = {record.source for record in self.assistant.documents()}
-                for target in staged:
-                    if str(target.resolve()) not in indexed:
-                        self.uploads.forget(target)
-                raise gr.Error(str(error)) from error
+            except Exception as error:  # a full or read-only disk, a busy index, a bug
+                self._forget_unindexed(staged)
+                message = str(error) if isinstance(error, SeedqaError) else \
+                    f"Indexing failed ({type(error).__name__}); nothing new was added."
+                raise gr.Error(toast_text(message, self._hidden())) from error
             for result in report.files:
                 stored, name = Path(result.source).name, self.uploads.name(result.source)
                 if result.status in ("failed", "skipped"):
                     message = (result.message or f"{stored}: {result.status}").replace(stored, name)
-                    lines.append(("error", message))
-                    self.uploads.forget(result.source)
+                    lines.append(("error", without_paths(message, self._hidden())))
                 else:
                     lines.append(("ok", f"{name}: {result.status}, {result.chunks} chunks. "
                                         "Ask about it now."))
-        failures = [text for kind, text in lines if kind == "error"]
-        if failures:
-            gr.Warning("Some files were not added: " + " ".join(failures))
+            self._forget_unindexed(staged, report)
+        failed = [text.split(":", 1)[0] for kind, text in lines if kind == "error"]
+        if failed:
+            # Names only (ours, cleaned): the parsers' texts are in the status, escaped.
+            gr.Warning(toast_text(f"Some files were not added: {', '.join(failed)}. "
+                                  "The reasons are listed under Documents."))
         status = "".join(render.notice(text, "error" if kind == "error" else "info")
                          for kind, text in lines)
         return (status, *self.refresh(), None)
 
+    def _forget_unindexed(self, staged: list[Path], report=None) -> None:
+        """Delete every staged upload that is not in the index now: none is kept unread."""
+        read = {result.source for result in report.files
+                if result.status in ("added", "updated", "unchanged")} if report else set()
+        indexed = {record.source for record in self.assistant.documents()} if report is None else read
+        for target in staged:
+            if os.path.realpath(target) not in indexed:
+                self.uploads.forget(target)
+
+    def _hidden(self) -> tuple[Path, ...]:
+        return (Path(self.settings.data_dir),)
+
     def remove(self, source: str | None) -> tuple[Any, ...]:
-        """Remove one document from the index (and its uploaded copy, if it was uploaded here)."""
+        """Remove one document from the index (and its uploaded copy, if it was uploaded here).
+
+        `source` is the menu's key for the document (or, from Python, its source).
+        """
         if not source:
             raise gr.Error("Choose a document to remove first.")
+        keys = {document_key(record.source): record.source for record in self.assistant.documents()}
+        source = keys.get(source, source)
         name = self.uploads.name(source)
         try:
             chunks = self.assistant.remove_document(source)
         except SeedqaError as error:  # not indexed, another writer, a read-only disk
-            raise gr.Error(str(error)) from error
+            raise gr.Error(toast_text(error, self._hidden())) from error
         self.uploads.forget(source)
         status = render.notice(f"Removed {name} ({chunks} chunks).")
         return (status, *self.refresh())
@@ -405,6 +426,7 @@ def launch(demo: gr.Blocks, settings: Settings, *, host: str | None = None, port
     """
     host = host or settings.host
     port = port if port is not None else settings.port
+    own_upload_cache(demo, settings)
     logins = login_pairs(settings)
     warning = exposure_warning(host, bool(logins))
     if warning:
@@ -434,6 +456,37 @@ def launch(demo: gr.Blocks, settings: Settings, *, host: str | None = None, port
         print("Press Ctrl+C to stop.", flush=True)
         demo.block_thread()
     return url
+
+
+def own_upload_cache(demo: gr.Blocks, settings: Settings) -> Path:
+    """Give this server its own Gradio upload cache, under the data dir.
+
+    Gradio's default (`$TMPDIR/gradio`, one per machine) is served by every Gradio
+    app on the machine: a file uploaded to a chat with a login was served by an open
+    one. Each server gets `<data dir>/gradio-cache/<pid>`; a dead server's is removed.
+    Gradio reads GRADIO_TEMP_DIR when the Blocks is made and when it launches, so
+    both are set here (one chat server per process).
+    """
+    base = Path(settings.data_dir) / "gradio-cache"
+    base.mkdir(parents=True, exist_ok=True)
+    for old in base.iterdir():
+        if old.name.isdigit() and int(old.name) != os.getpid() and not _alive(int(old.name)):
+            shutil.rmtree(old, ignore_errors=True)
+    folder = base / str(os.getpid())
+    folder.mkdir(mode=0o700, exist_ok=True)
+    os.environ["GRADIO_TEMP_DIR"] = str(folder)
+    demo.GRADIO_CACHE = str(folder)
+    return folder
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _free_port(host: str) -> int:
