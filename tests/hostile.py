@@ -6,6 +6,7 @@ import io
 import zlib
 from pathlib import Path
 
+from benchmarks.hostile_inputs import base64_blob, many_lines, nested_html, one_line  # noqa: F401
 from tests.documents import minimal_pdf
 
 HOSTILE = Path(__file__).parent / "data" / "hostile"
@@ -49,31 +50,3 @@ def titled_pdf(title: str, text: str) -> bytes:
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
-
-
-def one_line(size: int) -> bytes:
-    """`size` bytes of letters and digits on one line, no space (a 5 MB one took 16.7 GB)."""
-    unit = b"QmFzZTY0IGlzIG5vdCBwcm9zZQ" * 40
-    return (unit * (size // len(unit) + 1))[:size]
-
-
-def base64_blob(size: int, seed: int = 0) -> bytes:
-    """`size` bytes of base64, wrapped at 76 characters like `base64` writes it."""
-    import base64
-    import random
-
-    raw = random.Random(seed).randbytes(size * 3 // 4 + 3)
-    text = base64.encodebytes(raw)
-    return text[:size]
-
-
-def many_lines(size: int) -> bytes:
-    """Short lines in one paragraph (200,000 of them took 140 s to chunk)."""
-    unit = b"".join(b"item %d of the list\n" % n for n in range(1000))
-    return (unit * (size // len(unit) + 1))[:size]
-
-
-def nested_html(size: int) -> bytes:
-    """<div>s nested as deep as `size` bytes allow, a word in each (20,000 levels took 394 s)."""
-    levels = max(1, (size - 26) // 16)
-    return b"<html><body>" + b"<div>deep " * levels + b"</div>" * levels + b"</body></html>"

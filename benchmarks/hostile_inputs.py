@@ -1,0 +1,182 @@
+"""Ingest time and peak memory against file size, for the inputs that used to blow up.
+
+    .venv/bin/python -m benchmarks.hostile_inputs            # 1, 2, 4, 8, 16, 32, 50 MB
+    .venv/bin/python -m benchmarks.hostile_inputs --quick    # 1, 2, 4, 8 MB
+
+Four inputs (issue 13): one line of letters and digits without a space, short
+lines in one paragraph, <div>s nested to the file's size, and base64 wrapped
+at 76 characters. Each measurement is its own child process, timed from the
+outside, its peak RSS read with os.wait4 (that child's own rusage):
+
+- `prepare`: everything before the embedding model (read, decode, parse, refuse
+  or chunk with tiktoken), the stages that were quadratic or worse;
+- `ingest`: `seedqa ingest FILE` into a fresh index, end to end. The embedding
+  model reads ~36 chunks a second on two cores, so for inputs that are indexed
+  (many lines, nested HTML) this runs only at the `--ingest-mb` sizes; the
+  refused ones (one line, base64) run at every size.
+
+Writes benchmarks/results/hostile_inputs.json and prints a table. Linear means
+seconds per MB and RSS growth per MB stay flat as the size grows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from benchmarks.common import ROOT, write_result
+
+SIZES_MB = (1, 2, 4, 8, 16, 32, 50)
+QUICK_MB = (1, 2, 4, 8)
+INGEST_MB = (0.125, 0.25, 0.5)
+
+
+def one_line(size: int) -> bytes:
+    """`size` bytes of letters and digits on one line, no space (a 5 MB one took 16.7 GB)."""
+    unit = b"QmFzZTY0IGlzIG5vdCBwcm9zZQ" * 40
+    return (unit * (size // len(unit) + 1))[:size]
+
+
+def base64_blob(size: int, seed: int = 0) -> bytes:
+    """`size` bytes of base64, wrapped at 76 characters as `base64` writes it."""
+    raw = random.Random(seed).randbytes(size * 3 // 4 + 3)
+    return base64.encodebytes(raw)[:size]
+
+
+def many_lines(size: int) -> bytes:
+    """Short lines in one paragraph (200,000 of them took 140 s to chunk)."""
+    unit = b"".join(b"item %d of the list\n" % n for n in range(1000))
+    return (unit * (size // len(unit) + 1))[:size]
+
+
+def nested_html(size: int) -> bytes:
+    """<div>s nested as deep as `size` bytes allow, a word in each (20,000 levels took 394 s)."""
+    levels = max(1, (size - 26) // 16)
+    return b"<html><body>" + b"<div>deep " * levels + b"</div>" * levels + b"</body></html>"
+
+
+INPUTS = {"one line": ("txt", one_line, False), "many lines": ("txt", many_lines, True),
+          "nested html": ("html", nested_html, True), "base64": ("txt", base64_blob, False)}
+
+
+def _prepare(path: Path) -> dict:
+    """In the child: load and chunk `path` as ingest does, without the embedding model."""
+    from ingest.loaders import load
+    from ingest.pipeline import Ingestor
+    from seedqa.errors import IngestError
+    from seedqa.settings import Settings
+
+    settings = Settings(max_file_mb=100)
+    began = time.perf_counter()
+    try:
+        document = load(path, int(settings.max_file_mb * 1e6))
+    except IngestError as error:
+        return {"outcome": "refused", "message": str(error)[:160], "seconds": time.perf_counter() - began}
+    chunks = Ingestor(settings).chunker.split(document.text)
+    return {"outcome": "chunked", "chunks": len(chunks), "seconds": time.perf_counter() - began}
+
+
+def _run_child(command: list[str], env: dict[str, str]) -> dict:
+    """Run `command`; its wall seconds, exit status, output and own peak RSS (os.wait4)."""
+    began = time.perf_counter()
+    child = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT)
+    output = child.stdout.read()
+    _, status, usage = os.wait4(child.pid, 0)
+    child.returncode = os.waitstatus_to_exitcode(status)
+    return {"seconds": time.perf_counter() - began, "returncode": child.returncode,
+            "peak_rss_mb": usage.ru_maxrss / 1024, "output": output.decode(errors="replace")}
+
+
+def measure(kind: str, size_mb: float, stage: str, work: Path) -> dict:
+    suffix, build, _ = INPUTS[kind]
+    path = work / f"{kind.replace(' ', '-')}-{size_mb:g}MB.{suffix}"
+    path.write_bytes(build(int(size_mb * 1e6)))
+    env = dict(os.environ, PYTHONPATH=str(ROOT), SEEDQA_MAX_FILE_MB="100",
+               SEEDQA_DATA_DIR=str(work / f"index-{path.stem}"))
+    if stage == "prepare":
+        command = [sys.executable, "-m", "benchmarks.hostile_inputs", "--child", str(path)]
+    else:
+        command = [sys.executable, "-m", "seedqa.cli", "ingest", str(path)]
+    result = _run_child(command, env)
+    path.unlink()
+    row = {"input": kind, "mb": size_mb, "stage": stage, "seconds": round(result["seconds"], 2),
+           "peak_rss_mb": round(result["peak_rss_mb"], 1), "returncode": result["returncode"]}
+    if stage == "prepare":
+        lines = [line for line in result["output"].splitlines() if line.startswith("{")]
+        detail = json.loads(lines[-1]) if lines else {"outcome": "crashed: " + result["output"][-300:]}
+        row.update(outcome=detail["outcome"], chunks=detail.get("chunks"),
+                   inner_seconds=round(detail.get("seconds", 0), 2))
+    else:
+        tail = result["output"].strip().splitlines()
+        row.update(outcome="refused" if "not prose" in result["output"] else
+                   ("ingested" if result["returncode"] == 0 else "failed"),
+                   summary=tail[-1][:200] if tail else "")
+    return row
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="1 to 8 MB only")
+    parser.add_argument("--sizes", help="comma-separated sizes in MB (overrides --quick)")
+    parser.add_argument("--ingest-mb", default=",".join(f"{s:g}" for s in INGEST_MB),
+                        help="sizes for the end-to-end ingest of inputs that get indexed")
+    parser.add_argument("--inputs", default=",".join(INPUTS), help="which inputs")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--out", type=Path, default=None)
+    args = parser.parse_args(argv)
+    if args.child:
+        print(json.dumps(_prepare(Path(args.child))), flush=True)
+        return
+    sizes = [float(s) for s in args.sizes.split(",")] if args.sizes else list(
+        QUICK_MB if args.quick else SIZES_MB)
+    ingest_sizes = [float(s) for s in args.ingest_mb.split(",") if s]
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="seedqa-hostile-") as folder:
+        work = Path(folder)
+        for kind in args.inputs.split(","):
+            indexed = INPUTS[kind][2]
+            plan = [(size, "prepare") for size in sizes]
+            plan += [(size, "ingest") for size in (ingest_sizes if indexed else sizes)]
+            for size, stage in plan:
+                row = measure(kind, size, stage, work)
+                rows.append(row)
+                print(f"{kind:12} {stage:8} {size:7g} MB  {row['seconds']:7.2f} s  "
+                      f"{row['peak_rss_mb']:7.1f} MB RSS  {row['outcome']}"
+                      + (f", {row['chunks']} chunks" if row.get("chunks") else ""), flush=True)
+    figures = {"rows": rows, "per_mb": _slopes(rows)}
+    path = write_result("hostile_inputs", {"sizes_mb": sizes, "ingest_mb": ingest_sizes,
+                                           "command": " ".join(sys.argv)}, figures, args.out)
+    print(_table(rows))
+    print(f"wrote {path}")
+
+
+def _slopes(rows: list[dict]) -> dict:
+    """Seconds per MB at each size, per input and stage: flat when time is linear."""
+    slopes: dict[str, dict[str, float]] = {}
+    for row in rows:
+        slopes.setdefault(f"{row['input']} / {row['stage']}", {})[f"{row['mb']:g}"] = round(
+            row["seconds"] / row["mb"], 3)
+    return slopes
+
+
+def _table(rows: list[dict]) -> str:
+    lines = ["| input | stage | MB | seconds | s per MB | peak RSS MB | outcome |",
+             "| --- | --- | ---: | ---: | ---: | ---: | --- |"]
+    for row in rows:
+        outcome = row["outcome"] + (f", {row['chunks']:,} chunks" if row.get("chunks") else "")
+        lines.append(f"| {row['input']} | {row['stage']} | {row['mb']:g} | {row['seconds']:.2f} | "
+                     f"{row['seconds'] / row['mb']:.2f} | {row['peak_rss_mb']:.0f} | {outcome} |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()
