@@ -70,17 +70,19 @@ INPUTS = {"one line": ("txt", one_line, False), "many lines": ("txt", many_lines
 def _prepare(path: Path) -> dict:
     """In the child: load and chunk `path` as ingest does, without the embedding model."""
     from ingest.loaders import load
-    from ingest.pipeline import Ingestor
+    from ingest.pipeline import Ingestor, check_chunk_count, check_fragments
     from seedqa.errors import IngestError
     from seedqa.settings import Settings
 
     settings = Settings(max_file_mb=100)
     began = time.perf_counter()
-    try:
+    try:  # the same checks, in the same order, as Ingestor._ingest_file
         document = load(path, int(settings.max_file_mb * 1e6))
+        check_fragments(path, document.text)
+        chunks = Ingestor(settings).chunker.split(document.text)
+        check_chunk_count(path, len(chunks))
     except IngestError as error:
         return {"outcome": "refused", "message": str(error)[:160], "seconds": time.perf_counter() - began}
-    chunks = Ingestor(settings).chunker.split(document.text)
     return {"outcome": "chunked", "chunks": len(chunks), "seconds": time.perf_counter() - began}
 
 

@@ -11,6 +11,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -212,7 +213,11 @@ class Ingestor:
             removed = self.index.remove_stale_chunks(source, version)  # after a crash, if any
             return FileResult(source, "unchanged", previous.chunks), (0, previous.chunks, removed)
         try:
+            check_fragments(path, document.text)
             chunks = self._chunks(document, version)
+            check_chunk_count(path, len(chunks))
+        except IngestError as error:
+            return FileResult(source, "failed", message=str(error)), (0, 0, 0)
         except (Exception, RecursionError) as error:  # one file's bad text never sinks the batch
             return _unreadable(path, source, error), (0, 0, 0)
         stored = self.index.embeddings_by_text(source)
@@ -245,7 +250,8 @@ class Ingestor:
         """
         embedder = self.index.embedder
         pools = embedder.backend == "numpy"
-        reusable = {text: found for text, found in stored.items() if found[1] or not pools}
+        reusable = {text: found for text, found in stored.items()
+                    if found[1] or not pools or len(sentences(text)) > MAX_SENTENCE_VECTORS}
         missing = list(dict.fromkeys(c.text for c in chunks if c.text not in reusable))
         fresh = {}
         # In batches: a big file reports progress, and only one batch's token and
@@ -254,7 +260,7 @@ class Ingestor:
             if progress and len(missing) > _EMBED_BATCH:
                 progress(f"embedding {begin:,} of {len(missing):,} chunks")
             part = missing[begin : begin + _EMBED_BATCH]
-            vectors, per_text = embedder.encode_passages(part, [sentences(t) for t in part])
+            vectors, per_text = embedder.encode_passages(part, [_pooled_spans(t) for t in part])
             fresh.update((text, (vector, pack_vectors(rows)))
                          for text, vector, rows in zip(part, vectors, per_text))
         found = [reusable.get(c.text) or fresh[c.text] for c in chunks]
@@ -290,6 +296,43 @@ class Ingestor:
 
 
 _EMBED_BATCH = 512  # chunks embedded per call
+
+# What bounds a document's memory (peak RSS under 1.5 GB for any file under the 50 MB
+# limit). Each chunk holds its text, its vector (1.5 kB, twice while written) and a
+# packed vector per sentence (~570 B each). Ordinary prose is ~660 characters and ~5
+# sentences a chunk, so 50 MB of it is ~75,000 chunks; more chunks than 100,000 come
+# only from text cut into fragments (20,000 nested <div>s, one word each, are 10,000
+# chunks), which is refused rather than indexed.
+MAX_CHUNKS = 100_000
+# A chunk with more sentences than this (a list, a table: lines of a few words) gets no
+# sentence vectors, only its passage vector, as an index made before them: ranking and
+# answers fall back to the passage's cosine. 16 is three times a prose chunk's count.
+MAX_SENTENCE_VECTORS = 16
+_PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n\s*")  # as seedqa.text.paragraphs splits
+
+
+def _pooled_spans(text: str) -> list[tuple[int, int]]:
+    spans = sentences(text)
+    return spans if len(spans) <= MAX_SENTENCE_VECTORS else []
+
+
+def check_fragments(path: Path, text: str) -> None:
+    """Refuse, before chunking, a text of so many paragraphs that its chunks would be too many
+    (every one or two paragraphs make at least one chunk)."""
+    paragraphs = 1 + sum(1 for _ in _PARAGRAPH_BREAK.finditer(text))
+    if paragraphs > 2 * MAX_CHUNKS:
+        raise IngestError(_too_many(path, f"{paragraphs:,} paragraphs"))
+
+
+def check_chunk_count(path: Path, count: int) -> None:
+    if count > MAX_CHUNKS:
+        raise IngestError(_too_many(path, f"{count:,} passages"))
+
+
+def _too_many(path: Path, what: str) -> str:
+    return (f"{path.name}: its text falls into {what}, more than the {MAX_CHUNKS:,} passages one "
+            "document may have (is it mostly tiny fragments, such as deeply nested tags or "
+            "one word a line?); split it into smaller files")
 
 
 def _passed(item: tuple[str, str, str]) -> FileResult:

@@ -368,3 +368,28 @@ def test_a_big_file_reports_progress_while_it_embeds(settings, tmp_path, monkeyp
     report = ingest_paths([path], settings, progress=lambda done, total, message: seen.append(message))
     assert report.count("added") == 1
     assert any(message.endswith("long.txt: embedding 16 of 50 chunks") for message in seen), seen
+
+
+def test_text_cut_into_too_many_fragments_is_refused_before_chunking(settings, tmp_path):
+    from ingest.pipeline import MAX_CHUNKS
+
+    path = tmp_path / "fragments.html"
+    path.write_bytes(nested_html(16 * (2 * MAX_CHUNKS + 1000)))  # a paragraph per level
+    began = time.perf_counter()
+    [result] = ingest_paths([path], settings).files
+    assert result.status == "failed" and "paragraphs, more than the 100,000 passages" in result.message
+    assert time.perf_counter() - began < 60
+    assert Index(settings).documents() == []
+
+
+def test_a_chunk_of_many_short_lines_keeps_its_passage_vector_only(settings, tmp_path):
+    from ingest.pipeline import MAX_SENTENCE_VECTORS
+
+    lines = [f"Shelf {n}: {n * 3} jars" for n in range(MAX_SENTENCE_VECTORS + 12)]  # one chunk
+    path = tmp_path / "pantry.txt"
+    path.write_text("Pantry List\n\n" + "\n".join(lines) + "\n")
+    assert ingest_paths([path], settings).count("added") == 1
+    [chunk] = Index(settings).live_chunks()
+    assert chunk.sentence_vectors == ""  # none stored, as in an index made before them
+    answer = Assistant(settings).answer("How many jars are on shelf 7?")
+    assert not answer.abstained and answer.span == "21"
