@@ -3,7 +3,7 @@
     .venv/bin/python -m benchmarks.hostile_inputs            # 1, 2, 4, 8, 16, 32, 50 MB
     .venv/bin/python -m benchmarks.hostile_inputs --quick    # 1, 2, 4, 8 MB
 
-Four inputs (issue 13): one line of letters and digits without a space, short
+Four hostile inputs (issue 13), and prose to compare: one line of letters and digits without a space, short
 lines in one paragraph, <div>s nested to the file's size, and base64 wrapped
 at 76 characters. Each measurement is its own child process, timed from the
 outside, its peak RSS read with os.wait4 (that child's own rusage):
@@ -11,9 +11,10 @@ outside, its peak RSS read with os.wait4 (that child's own rusage):
 - `prepare`: everything before the embedding model (read, decode, parse, refuse
   or chunk with tiktoken), the stages that were quadratic or worse;
 - `ingest`: `seedqa ingest FILE` into a fresh index, end to end. The embedding
-  model reads ~36 chunks a second on two cores, so for inputs that are indexed
-  (many lines, nested HTML) this runs only at the `--ingest-mb` sizes; the
-  refused ones (one line, base64) run at every size.
+  model reads ~36 chunks a second on two cores, so for inputs that get indexed
+  (many lines, nested HTML below the fragment limit, and ordinary prose for
+  comparison) this runs at small sizes only (`--ingest-mb`); the refused ones
+  (one line, base64) run at every size.
 
 Writes benchmarks/results/hostile_inputs.json and prints a table. Linear means
 seconds per MB and RSS growth per MB stay flat as the size grows.
@@ -36,7 +37,6 @@ from benchmarks.common import ROOT, write_result
 
 SIZES_MB = (1, 2, 4, 8, 16, 32, 50)
 QUICK_MB = (1, 2, 4, 8)
-INGEST_MB = (0.125, 0.25, 0.5)
 
 
 def one_line(size: int) -> bytes:
@@ -63,8 +63,29 @@ def nested_html(size: int) -> bytes:
     return b"<html><body>" + b"<div>deep " * levels + b"</div>" * levels + b"</body></html>"
 
 
-INPUTS = {"one line": ("txt", one_line, False), "many lines": ("txt", many_lines, True),
-          "nested html": ("html", nested_html, True), "base64": ("txt", base64_blob, False)}
+_WORDS = ("harbour ferry council survey district lantern bridge orchard mill kiln quarry beacon "
+          "counted reported opened repaired visited measured during after before every the a of "
+          "in on at with from new old north south river market").split()
+
+
+def prose(size: int, seed: int = 0) -> bytes:
+    """Ordinary prose for comparison: sentences of 8-20 words, paragraphs of 3-7 of them."""
+    rng, parts, total = random.Random(seed), [], 0
+    while total < size:
+        sentences = []
+        for _ in range(rng.randint(3, 7)):
+            words = [rng.choice(_WORDS) for _ in range(rng.randint(8, 20))]
+            sentences.append(f"{words[0].capitalize()} {' '.join(words[1:])} {rng.randint(2, 9000)}.")
+        paragraph = " ".join(sentences) + "\n\n"
+        parts.append(paragraph)
+        total += len(paragraph)
+    return "".join(parts).encode()[:size]
+
+
+# name: (suffix, builder, end-to-end sizes in MB (None: every size; what is refused is cheap))
+INPUTS = {"one line": ("txt", one_line, None), "many lines": ("txt", many_lines, (0.25, 0.5, 1)),
+          "nested html": ("html", nested_html, (0.05, 0.1, 0.2)), "base64": ("txt", base64_blob, None),
+          "prose": ("txt", prose, (0.25, 0.5, 1))}
 
 
 def _prepare(path: Path) -> dict:
@@ -129,8 +150,9 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="1 to 8 MB only")
     parser.add_argument("--sizes", help="comma-separated sizes in MB (overrides --quick)")
-    parser.add_argument("--ingest-mb", default=",".join(f"{s:g}" for s in INGEST_MB),
-                        help="sizes for the end-to-end ingest of inputs that get indexed")
+    parser.add_argument("--ingest-mb", default=None,
+                        help="sizes for the end-to-end ingest of inputs that get indexed "
+                             "(default: each input's own, 0.05 to 1 MB)")
     parser.add_argument("--inputs", default=",".join(INPUTS), help="which inputs")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, default=None)
@@ -140,14 +162,15 @@ def main(argv: list[str] | None = None) -> None:
         return
     sizes = [float(s) for s in args.sizes.split(",")] if args.sizes else list(
         QUICK_MB if args.quick else SIZES_MB)
-    ingest_sizes = [float(s) for s in args.ingest_mb.split(",") if s]
+    ingest_sizes = None if args.ingest_mb is None else [float(s) for s in args.ingest_mb.split(",") if s]
     rows = []
     with tempfile.TemporaryDirectory(prefix="seedqa-hostile-") as folder:
         work = Path(folder)
         for kind in args.inputs.split(","):
-            indexed = INPUTS[kind][2]
+            own = INPUTS[kind][2]
             plan = [(size, "prepare") for size in sizes]
-            plan += [(size, "ingest") for size in (ingest_sizes if indexed else sizes)]
+            plan += [(size, "ingest") for size in (sizes if own is None else
+                                                   own if ingest_sizes is None else ingest_sizes)]
             for size, stage in plan:
                 row = measure(kind, size, stage, work)
                 rows.append(row)

@@ -256,11 +256,12 @@ class Ingestor:
         fresh = {}
         # In batches: a big file reports progress, and only one batch's token and
         # sentence vectors are held unpacked at a time.
+        budget = [SENTENCE_VECTOR_BUDGET]
         for begin in range(0, len(missing), _EMBED_BATCH):
             if progress and len(missing) > _EMBED_BATCH:
                 progress(f"embedding {begin:,} of {len(missing):,} chunks")
             part = missing[begin : begin + _EMBED_BATCH]
-            vectors, per_text = embedder.encode_passages(part, [_pooled_spans(t) for t in part])
+            vectors, per_text = embedder.encode_passages(part, [_pooled_spans(t, budget) for t in part])
             fresh.update((text, (vector, pack_vectors(rows)))
                          for text, vector, rows in zip(part, vectors, per_text))
         found = [reusable.get(c.text) or fresh[c.text] for c in chunks]
@@ -298,22 +299,28 @@ class Ingestor:
 _EMBED_BATCH = 512  # chunks embedded per call
 
 # What bounds a document's memory (peak RSS under 1.5 GB for any file under the 50 MB
-# limit). Each chunk holds its text, its vector (1.5 kB, twice while written) and a
-# packed vector per sentence (~570 B each). Ordinary prose is ~660 characters and ~5
-# sentences a chunk, so 50 MB of it is ~75,000 chunks; more chunks than 100,000 come
-# only from text cut into fragments (20,000 nested <div>s, one word each, are 10,000
-# chunks), which is refused rather than indexed.
-MAX_CHUNKS = 100_000
+# limit). Measured (benchmarks/hostile_inputs.py, prose): a whole ingest peaks at ~400 MB
+# (the model, Chroma) plus ~2.4 kB a chunk. 200,000 chunks is 50 MB of prose cut into
+# 250-character paragraphs, so about 0.9 GB; more come only from text cut into fragments
+# (nested <div>s, one word each), which is refused rather than indexed.
+MAX_CHUNKS = 200_000
 # A chunk with more sentences than this (a list, a table: lines of a few words) gets no
 # sentence vectors, only its passage vector, as an index made before them: ranking and
 # answers fall back to the passage's cosine. 16 is three times a prose chunk's count.
 MAX_SENTENCE_VECTORS = 16
+# And at most this many for one document (~570 bytes each packed: 340 MB), so that a
+# text of very many short sentences stays bounded too; prose of 50 MB has ~540,000.
+SENTENCE_VECTOR_BUDGET = 600_000
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n\s*")  # as seedqa.text.paragraphs splits
 
 
-def _pooled_spans(text: str) -> list[tuple[int, int]]:
+def _pooled_spans(text: str, budget: list[int]) -> list[tuple[int, int]]:
+    """The sentences of `text` to store vectors for: all of them, or none (see above)."""
     spans = sentences(text)
-    return spans if len(spans) <= MAX_SENTENCE_VECTORS else []
+    if len(spans) > MAX_SENTENCE_VECTORS or len(spans) > budget[0]:
+        return []
+    budget[0] -= len(spans)
+    return spans
 
 
 def check_fragments(path: Path, text: str) -> None:
