@@ -83,7 +83,7 @@ def prose(size: int, seed: int = 0) -> bytes:
 
 
 # name: (suffix, builder, end-to-end sizes in MB (None: every size; what is refused is cheap))
-INPUTS = {"one line": ("txt", one_line, None), "many lines": ("txt", many_lines, (0.25, 0.5, 1)),
+INPUTS = {"one line": ("txt", one_line, None), "many lines": ("txt", many_lines, (0.1, 0.2, 0.4)),
           "nested html": ("html", nested_html, (0.05, 0.1, 0.2)), "base64": ("txt", base64_blob, None),
           "prose": ("txt", prose, (0.25, 0.5, 1))}
 

@@ -169,7 +169,7 @@ class Ingestor:
             added, unchanged, removed = added + counts[0], unchanged + counts[1], removed + counts[2]
         notes = ()
         if prune or prune_all:
-            pruned, notes = self._prune_after(found, results, prune_all)
+            pruned, notes = self._prune_after(found, prune_all)
             results.extend(pruned)
             removed += sum(result.chunks for result in pruned)
         if progress:
@@ -177,8 +177,7 @@ class Ingestor:
         return IngestReport(tuple(results), added, unchanged, removed,
                             time.perf_counter() - began, self.index.location, notes)
 
-    def _prune_after(self, found: Walk, results: list[FileResult], prune_all: bool
-                     ) -> tuple[list[FileResult], tuple[str, ...]]:
+    def _prune_after(self, found: Walk, prune_all: bool) -> tuple[list[FileResult], tuple[str, ...]]:
         if prune_all:
             return self.prune(), ()
         # Never prune under a folder that could not be listed (or is gone, say unmounted):
@@ -299,11 +298,13 @@ class Ingestor:
 _EMBED_BATCH = 512  # chunks embedded per call
 
 # What bounds a document's memory (peak RSS under 1.5 GB for any file under the 50 MB
-# limit). Measured (benchmarks/hostile_inputs.py, prose): a whole ingest peaks at ~400 MB
-# (the model, Chroma) plus ~2.4 kB a chunk. 200,000 chunks is 50 MB of prose cut into
-# 250-character paragraphs, so about 0.9 GB; more come only from text cut into fragments
-# (nested <div>s, one word each), which is refused rather than indexed.
-MAX_CHUNKS = 200_000
+# limit). Measured end to end (benchmarks/hostile_inputs.py, nested HTML: 62,500 chunks
+# 621 MB, 125,000 chunks 935 MB): ~310 MB for the model and Chroma plus ~5 kB a chunk,
+# plus the sentence vectors below (at most 340 MB). 150,000 chunks is 50 MB of prose in
+# paragraphs of 330 characters on average: ~1.06 GB, 1.4 GB with every sentence vector
+# allowed. More chunks come only from text cut into fragments (nested <div>s, one word
+# each), which is refused rather than indexed.
+MAX_CHUNKS = 150_000
 # A chunk with more sentences than this (a list, a table: lines of a few words) gets no
 # sentence vectors, only its passage vector, as an index made before them: ranking and
 # answers fall back to the passage's cosine. 16 is three times a prose chunk's count.

@@ -242,6 +242,18 @@ def test_links_out_of_a_folder_are_not_followed_unless_asked(settings, tmp_path)
     assert [Path(d.source).name for d in Index(settings).documents()] == ["tides.txt"]
 
 
+def test_a_followed_link_loop_is_walked_once(settings, tmp_path):
+    outside = tmp_path / "outside"
+    (outside / "inner").mkdir(parents=True)
+    (outside / "inner" / "note.txt").write_text(GOOD)
+    (outside / "inner" / "up").symlink_to(outside, target_is_directory=True)  # a cycle outside
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "out").symlink_to(outside, target_is_directory=True)
+    report = ingest_paths([folder], settings, follow_links=True)
+    assert report.count("added") == 1 and not report.errors, report.files
+
+
 def test_prune_only_prunes_under_the_paths_given(settings, tmp_path):
     first, second, gone = tmp_path / "first", tmp_path / "second", tmp_path / "mounted"
     for number, folder in enumerate((first, second, gone)):

@@ -282,7 +282,11 @@ class ChatUI:
             shutil.copyfile(path, target)
             staged.append(target)
 
+        shown = {target.name: self.uploads.name(target) for target in staged}
+
         def report_progress(done: int, total: int, message: str) -> None:
+            stored, colon, rest = message.partition(":")  # "<stored name>: embedding 512 of ..."
+            message = shown.get(stored, stored) + colon + rest
             progress((done, max(total, 1)), desc=f"Indexing {message}", unit="files")
 
         if staged:
