@@ -6,7 +6,9 @@
 Four hostile inputs (issue 13), and prose to compare: one line of letters and digits without a space, short
 lines in one paragraph, <div>s nested to the file's size, and base64 wrapped
 at 76 characters. Each measurement is its own child process, timed from the
-outside, its peak RSS read with os.wait4 (that child's own rusage):
+outside; its peak RSS is the child's own VmHWM (/proc/self/status, read as it
+exits). Not rusage: Linux carries the forked parent's RSS into a child's
+ru_maxrss across exec, so every child would seem as big as this script.
 
 - `prepare`: everything before the embedding model (read, decode, parse, refuse
   or chunk with tiktoken), the stages that were quadratic or worse;
@@ -107,16 +109,30 @@ def _prepare(path: Path) -> dict:
     return {"outcome": "chunked", "chunks": len(chunks), "seconds": time.perf_counter() - began}
 
 
+def peak_rss_mb() -> float:
+    """This process's own peak RSS (VmHWM), in MB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _report_peak_at_exit() -> None:
+    import atexit
+
+    atexit.register(lambda: print(f"PEAK_RSS_MB {peak_rss_mb():.1f}", file=sys.stderr, flush=True))
+
+
 def _run_child(command: list[str], env: dict[str, str]) -> dict:
-    """Run `command`; its wall seconds, exit status, output and own peak RSS (os.wait4)."""
+    """Run `command`; its wall seconds, exit status, output and own peak RSS (its VmHWM)."""
     began = time.perf_counter()
-    child = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.PIPE,
-                             stderr=subprocess.STDOUT)
-    output = child.stdout.read()
-    _, status, usage = os.wait4(child.pid, 0)
-    child.returncode = os.waitstatus_to_exitcode(status)
-    return {"seconds": time.perf_counter() - began, "returncode": child.returncode,
-            "peak_rss_mb": usage.ru_maxrss / 1024, "output": output.decode(errors="replace")}
+    run = subprocess.run(command, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    output = run.stdout.decode(errors="replace")
+    peaks = [float(line.split()[1]) for line in output.splitlines() if line.startswith("PEAK_RSS_MB ")]
+    return {"seconds": time.perf_counter() - began, "returncode": run.returncode,
+            "peak_rss_mb": peaks[-1] if peaks else float("nan"), "output": output}
 
 
 def measure(kind: str, size_mb: float, stage: str, work: Path) -> dict:
@@ -128,7 +144,7 @@ def measure(kind: str, size_mb: float, stage: str, work: Path) -> dict:
     if stage == "prepare":
         command = [sys.executable, "-m", "benchmarks.hostile_inputs", "--child", str(path)]
     else:
-        command = [sys.executable, "-m", "seedqa.cli", "ingest", str(path)]
+        command = [sys.executable, "-m", "benchmarks.hostile_inputs", "--child-ingest", str(path)]
     result = _run_child(command, env)
     path.unlink()
     row = {"input": kind, "mb": size_mb, "stage": stage, "seconds": round(result["seconds"], 2),
@@ -155,10 +171,18 @@ def main(argv: list[str] | None = None) -> None:
                              "(default: each input's own, 0.05 to 1 MB)")
     parser.add_argument("--inputs", default=",".join(INPUTS), help="which inputs")
     parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--child-ingest", help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args(argv)
     if args.child:
+        _report_peak_at_exit()
         print(json.dumps(_prepare(Path(args.child))), flush=True)
+        return
+    if args.child_ingest:  # `seedqa ingest FILE`, as the command runs, in this process
+        from seedqa.cli import main as seedqa
+
+        _report_peak_at_exit()
+        seedqa(["ingest", args.child_ingest], prog_name="seedqa")
         return
     sizes = [float(s) for s in args.sizes.split(",")] if args.sizes else list(
         QUICK_MB if args.quick else SIZES_MB)
