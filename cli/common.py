@@ -8,6 +8,7 @@ import click
 
 from seedqa.errors import SeedqaError
 from seedqa.settings import BACKENDS, Settings
+from seedqa.terminal import safe
 
 
 def settings_from(ctx: click.Context, backend: str | None = None) -> Settings:
@@ -35,7 +36,7 @@ class Group(click.Group):
         try:
             return super().invoke(ctx)
         except SeedqaError as error:
-            raise click.ClickException(str(error)) from error
+            raise click.ClickException(safe(error)) from error
 
 
 backend_option = click.option(

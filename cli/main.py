@@ -7,7 +7,6 @@ one line on stderr and exit status 1, in one place: `cli.common.Group`.
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
@@ -24,6 +23,8 @@ from cli.common import (
 from cli.eval import eval_command
 from seedqa.errors import IndexNotReadyError
 from seedqa.offline import quiet_environment
+from seedqa.paths import named_source
+from seedqa.terminal import safe
 
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--data-dir", type=click.Path(path_type=Path), default=None,
@@ -45,32 +46,57 @@ def main(ctx: click.Context, data_dir: Path | None) -> None:
     ctx.obj = {"data_dir": data_dir}
 
 
-@main.command()
+EXIT_OK, EXIT_NOTHING, EXIT_SOME_FAILED = 0, 1, 2
+
+
+@main.command(epilog="""\b
+Exit status:
+  0  every file was ingested (or was already, unchanged)
+  2  some files could not be read; the others were ingested
+  1  nothing could be read, or an error (a full disk, a busy index)""")
 @data_dir_option
 # readable=False: an unreadable file is the loader's to report, with the others.
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path, readable=False))
 @click.option("--prune", is_flag=True,
-              help="Also forget documents whose files no longer exist.")
+              help="Also forget documents under PATHS whose files are gone (or came in "
+                   "through a link that is gone or no longer followed).")
+@click.option("--prune-all", is_flag=True,
+              help="Also forget every document whose file is gone, wherever it was "
+                   "(an unmounted disk's too).")
+@click.option("--follow-links", is_flag=True,
+              help="Read files that symbolic links inside a folder point to outside it "
+                   "(default: pass over them and report them).")
 @click.pass_context
-def ingest(ctx: click.Context, paths: tuple[Path, ...], prune: bool) -> None:
+def ingest(ctx: click.Context, paths: tuple[Path, ...], prune: bool, prune_all: bool,
+           follow_links: bool) -> None:
     """Add files or folders (recursively) to the index.
 
     Reads .txt, .md, .html and .pdf; skips other files with a note. Running it
-    again on the same files changes nothing; changed files are re-indexed.
+    again on the same files changes nothing; changed files are re-indexed. A
+    file that cannot be read is reported and passed over; the rest are ingested.
     """
     from cli.progress import ingest_with_progress
 
-    report = ingest_with_progress(assistant_from(ctx), paths, prune=prune)
+    report = ingest_with_progress(assistant_from(ctx), paths, prune=prune, prune_all=prune_all,
+                                  follow_links=follow_links)
     for result in report.files:
         if result.status in ("failed", "skipped") or result.message:
-            click.echo(f"{result.status}: {result.source}: {result.message}", err=True)
-    click.echo(report.summary())
+            click.echo(f"{result.status}: {safe(result.source, one_line=True)}: "
+                       f"{safe(result.message, one_line=True)}", err=True)
+    click.echo(safe(report.summary(), one_line=True))
+    sys.exit(ingest_exit_code(report, paths))
+
+
+def ingest_exit_code(report, paths) -> int:
+    """0 all read, 2 some failed and some were read, 1 none read (see `ingest --help`)."""
     # A file named on the command line that was not read is an error too (a .zip, say);
     # files passed over inside a folder are only noted.
-    named = {os.path.realpath(path) for path in paths if not path.is_dir()}
+    named = {named_source(path) for path in paths if not path.is_dir()}
     refused = [r for r in report.files if r.status == "skipped" and r.source in named]
-    if report.errors or refused:
-        sys.exit(1)
+    if not (report.errors or refused):
+        return EXIT_OK
+    read = sum(report.count(status) for status in ("added", "updated", "unchanged"))
+    return EXIT_SOME_FAILED if read else EXIT_NOTHING
 
 
 @main.command()
@@ -132,7 +158,7 @@ def chat(ctx: click.Context, paths: tuple[Path, ...], host: str | None, port: in
     if not to_ingest and empty and Path("seeds").is_dir():
         to_ingest = [Path("seeds")]
     if to_ingest:
-        click.echo(ingest_with_progress(assistant, to_ingest).summary())
+        click.echo(safe(ingest_with_progress(assistant, to_ingest).summary(), one_line=True))
     import ui
 
     ui.serve(assistant, assistant.settings, host=host, port=port, share=share)

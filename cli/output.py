@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 
 from qa import Answer, Assistant, Citation, DocumentRecord
+from seedqa.terminal import safe
 from seedqa.text import excerpt
 
 EXCERPT_CHARS = 320  # of a passage under its number: about 50 words
@@ -30,13 +31,13 @@ def print_answer(assistant: Assistant, question: str, *, as_json: bool) -> None:
     if answer.fallback:
         if streamed:
             click.echo("\n(The passages do not support what the model wrote; quoting them instead.)")
-        click.echo(_plain(answer.text))
+        click.echo(safe(_plain(answer.text)))
     elif not streamed or answer.abstained:
-        click.echo(_plain(answer.text))
+        click.echo(safe(_plain(answer.text)))
     if answer.unsupported:
         click.echo("\nNot supported by the cited passages:")
         for sentence in answer.unsupported:
-            click.echo(f"  ✗ {sentence}")
+            click.echo(f"  ✗ {safe(sentence, one_line=True)}")
     _print_sources(answer)
 
 
@@ -46,7 +47,7 @@ def _stream(assistant: Assistant, question: str) -> tuple[Answer, str]:
     answer = None
     for answer in assistant.stream(question):
         if answer.partial and answer.text.startswith(shown):
-            click.echo(_plain(answer.text[len(shown):]), nl=False)
+            click.echo(safe(_plain(answer.text[len(shown):])), nl=False)
             shown = answer.text
     if shown:
         click.echo()
@@ -61,8 +62,9 @@ def _print_sources(answer: Answer) -> None:
             if part
         )
         where = Path(citation.source).name + (f", {details}" if details else "")
-        click.echo(f"[{number}] {citation.title} ({where})")
-        click.echo(f"    “{excerpt(citation.text, answer.focus, EXCERPT_CHARS)}”")
+        click.echo(f"[{number}] {safe(citation.title, one_line=True)} "
+                   f"({safe(where, one_line=True)})")
+        click.echo(f"    “{safe(excerpt(citation.text, answer.focus, EXCERPT_CHARS))}”")
 
 
 def _plain(text: str) -> str:
@@ -76,8 +78,9 @@ def print_passages(passages: Sequence[Citation], *, as_json: bool) -> None:
         return
     for number, passage in enumerate(passages, 1):
         where = Path(passage.source).name + (f", page {passage.page}" if passage.page else "")
-        click.echo(f"[{number}] {passage.score:.3f}  {passage.title} ({where})")
-        click.echo(f"    “{excerpt(passage.text, None, EXCERPT_CHARS)}”")
+        click.echo(f"[{number}] {passage.score:.3f}  {safe(passage.title, one_line=True)} "
+                   f"({safe(where, one_line=True)})")
+        click.echo(f"    “{safe(excerpt(passage.text, None, EXCERPT_CHARS))}”")
 
 
 def print_documents(records: Sequence[DocumentRecord], *, as_json: bool = False) -> None:
@@ -90,4 +93,5 @@ def print_documents(records: Sequence[DocumentRecord], *, as_json: bool = False)
     if not records:
         click.echo("The index is empty; add documents with: seedqa ingest PATH")
     for record in records:
-        click.echo(f"{record.title} | {record.date or 'no date'} | {record.chunks} chunks | {record.source}")
+        fields = (record.title, record.date or "no date", f"{record.chunks} chunks", record.source)
+        click.echo(" | ".join(safe(field, one_line=True) for field in fields))

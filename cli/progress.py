@@ -9,13 +9,15 @@ from pathlib import Path
 import click
 
 from qa import Assistant
+from seedqa.terminal import safe
 
 
 def ingest_with_progress(assistant: Assistant, paths: Sequence[Path], *, prune: bool = False,
-                         show: bool | None = None):
+                         show: bool | None = None, **options):
     """`assistant.add_documents` with a bar per file and the lock-wait notice; its IngestReport.
 
-    `show=None` shows the bar only on a terminal.
+    `show=None` shows the bar only on a terminal; `options` go to `add_documents`
+    (`prune_all`, `follow_links`).
     """
     from tqdm import tqdm
 
@@ -25,12 +27,12 @@ def ingest_with_progress(assistant: Assistant, paths: Sequence[Path], *, prune: 
         def progress(done: int, total: int, name: str) -> None:
             bar.total = total
             bar.n = done
-            bar.set_postfix_str(name[-40:])
+            bar.set_postfix_str(safe(name, one_line=True)[-60:])
             bar.refresh()
 
         def waiting(message: str) -> None:
             bar.clear()
-            click.echo(message, err=True)
+            click.echo(safe(message), err=True)
 
         return assistant.add_documents(list(paths), progress=progress, prune=prune,
-                                       on_wait=waiting)
+                                       on_wait=waiting, **options)

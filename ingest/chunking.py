@@ -34,6 +34,7 @@ CHUNKER_VERSION = 2
 
 # A paragraph this short without a sentence end is a heading: it joins the next one.
 _HEADING_CHARS = 100
+_COUNT_GROUP = 256  # chunks whose word pieces are counted in one call
 
 
 @dataclass(frozen=True)
@@ -140,7 +141,12 @@ class Chunker:
         """Halve any chunk the embedding model would truncate, until all fit."""
         if self.count_model_tokens is None:
             return chunks
-        counts = self.count_model_tokens([text[b:e] for b, e in chunks])
+        # In groups: the tokenizer's per-text encodings (ids, offsets, masks) of all of a
+        # 50 MB document's chunks at once would take gigabytes.
+        counts = []
+        for first in range(0, len(chunks), _COUNT_GROUP):
+            group = chunks[first : first + _COUNT_GROUP]
+            counts.extend(self.count_model_tokens([text[b:e] for b, e in group]))
         fitted = []
         for (begin, end), count in zip(chunks, counts):
             if count <= self.model_max_tokens:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
 
+from ingest.html_text import html_text
 from seedqa.errors import IngestError, UnsupportedFileError
 from seedqa.text import sentences
 
@@ -57,7 +58,28 @@ def load(path: Path, max_bytes: int) -> LoadedDocument:
         document = replace(loader(path, raw), note=note)
     if not document.text.strip():
         raise IngestError(f"{path.name}: no text in this file (it is empty or only markup)")
+    _check_prose(path, document.text)
     return document
+
+
+# Prose has spaces: runs of 60+ printable ASCII characters without one are base64,
+# hex, minified code or a data dump. A file over 64 kB that is mostly such runs is
+# refused: its chunks would match nothing a person asks, yet cost as much to embed
+# as real text (an 8 MB base64 blob is 12,000 chunks, six minutes here).
+_LONG_TOKEN = re.compile(r"(?<!\S)[!-~]{60,}(?!\S)")
+_PROSE_CHECK_CHARS = 64_000
+
+
+def _check_prose(path: Path, text: str) -> None:
+    if len(text) <= _PROSE_CHECK_CHARS:
+        return
+    long = sum(match.end() - match.start() for match in _LONG_TOKEN.finditer(text))
+    if long > 0.5 * len(text):
+        raise IngestError(
+            f"{path.name}: this is not prose: {long / len(text):.0%} of its text is runs of 60 or "
+            "more characters without a space (base64, hex, minified code or a data dump?); "
+            "seedqa indexes readable text, so convert or extract the text first"
+        )
 
 
 def _too_large(path: Path, size: int, max_bytes: int) -> IngestError:
@@ -124,10 +146,13 @@ def _decode_legacy(path: Path, data: bytes, error: UnicodeDecodeError) -> tuple[
     return _clean(str(best)), f"decoded as {best.encoding} (not UTF-8){hint}"
 
 
+# Control characters (C0, DEL and C1) are not text; tabs and newlines are.
+_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]+")
+
+
 def _clean(text: str) -> str:
-    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
-    # Control characters (C0, DEL and C1) are not text; tabs and newlines are.
-    return "".join(ch for ch in text if ch in "\n\t" or not (ch < " " or "\x7f" <= ch <= "\x9f"))
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return _CONTROLS.sub("", text)  # one regex pass: a per-character loop took seconds on 50 MB
 
 
 # --- dates and titles -----------------------------------------------------------
@@ -169,7 +194,7 @@ def _title_from_text(text: str, path: Path) -> str:
     first_line = text.strip().split("\n", 1)[0].strip()
     if first_line and len(first_line) <= 100 and first_line[-1] not in ".!?,;:":
         return first_line
-    spans = sentences(text)
+    spans = sentences(text[:2000])  # the opening is enough; all of a 50 MB text is not
     if not spans:
         return path.stem
     words = text[spans[0][0] : spans[0][1]].split()
@@ -238,38 +263,30 @@ def _strip_html(block: str) -> str:
     return re.sub(r"<[^>]+>", "", block)
 
 
-_BLOCK_TAGS = ["p", "div", "section", "article", "header", "footer", "li", "ul", "ol", "table",
-               "tr", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "figure",
-               "figcaption", "main", "aside", "nav", "dd", "dt", "td", "th"]
-_META_DATES = ("article:published_time", "date", "dc.date", "pubdate", "publishdate",
-               "datepublished", "og:published_time")
+def _without_blocks(text: str, tags: tuple[str, ...]) -> str:
+    """`text` without its `<tag ...> ... </tag>` blocks, found by one forward scan."""
+    kept, at, search, left = [], 0, 0, set(tags)
+    while left:
+        found = re.compile(r"<(%s)\b" % "|".join(sorted(left)), re.IGNORECASE).search(text, search)
+        if not found:
+            break
+        tag = found.group(1).lower()
+        close = re.compile(r"</%s\s*>" % tag, re.IGNORECASE).search(text, found.end())
+        if not close:  # none after this opening, so none after a later one: stop looking
+            left.discard(tag)
+            search = found.end()
+            continue
+        kept.append(text[at : found.start()])
+        at = search = close.end()
+    kept.append(text[at:])
+    return "".join(kept)
 
 
 def _load_html(path: Path, raw: str) -> LoadedDocument:
-    from bs4 import BeautifulSoup
-
-    soup = BeautifulSoup(raw, "html.parser")
-    title_tag = soup.find("title")
-    heading = soup.find("h1")
-    title = (title_tag.get_text(" ", strip=True) if title_tag else "") or (
-        heading.get_text(" ", strip=True) if heading else ""
-    )
-    stated_date = None
-    for meta in soup.find_all("meta"):
-        name = (meta.get("name") or meta.get("property") or meta.get("itemprop") or "").lower()
-        if name in _META_DATES and meta.get("content"):
-            stated_date = parse_date(meta["content"])
-            if stated_date:
-                break
-    for tag in soup(["script", "style", "noscript", "template", "head", "svg", "iframe", "object"]):
-        tag.decompose()
-    for tag in soup.find_all("br"):
-        tag.replace_with("\n")
-    for tag in soup.find_all(_BLOCK_TAGS):
-        tag.insert_before("\n\n")
-        tag.insert_after("\n\n")
-    text = soup.get_text("")
-    text = re.sub(r"[ \t\f\v\u00a0]+", " ", text)
+    page = html_text(raw)  # one linear pass, no tree: deep nesting costs nothing extra
+    title = page.title or page.heading
+    stated_date = next(filter(None, map(parse_date, page.dates)), None)
+    text = re.sub(r"[ \t\f\v\u00a0]+", " ", page.text)
     text = re.sub(r" *\n *", "\n", text)
     text = re.sub(r"\n{3,}", "\n\n", text).strip()
     header_date, text = split_date_header(text)
@@ -277,11 +294,20 @@ def _load_html(path: Path, raw: str) -> LoadedDocument:
                           stated_date or header_date)
 
 
+def _short(error: BaseException) -> str:
+    return " ".join(str(error).split())[:300]
+
+
 def _load_pdf(path: Path, data: bytes) -> LoadedDocument:
     import io
 
+    import logging
+
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
+
+    # pypdf logs every oddity of a damaged file; the failure, if any, is reported once.
+    logging.getLogger("pypdf").setLevel(logging.ERROR)
 
     try:
         reader = PdfReader(io.BytesIO(data))
@@ -289,8 +315,13 @@ def _load_pdf(path: Path, data: bytes) -> LoadedDocument:
             raise IngestError(f"{path.name}: the PDF is encrypted; save an unlocked copy first")
         pages = [_clean(page.extract_text() or "").strip() for page in reader.pages]
         info_title = (reader.metadata or {}).get("/Title") if reader.metadata else None
+    except IngestError:
+        raise
     except (PdfReadError, ValueError, KeyError, OSError) as error:
-        raise IngestError(f"{path.name}: not a readable PDF ({error})") from error
+        raise IngestError(f"{path.name}: not a readable PDF ({_short(error)})") from error
+    except (Exception, RecursionError) as error:  # pypdf raises many more on hostile files
+        raise IngestError(f"{path.name}: could not read: not a readable PDF "
+                          f"({type(error).__name__}: {_short(error)})") from error
     if not any(pages):
         raise IngestError(
             f"{path.name}: the PDF has no text layer (a scan?); run OCR on it first"

@@ -173,14 +173,18 @@ class Assistant:
         return text
 
     def add_documents(self, paths: Sequence[Path], progress=None, prune: bool = False,
-                      on_wait=None):
+                      on_wait=None, *, follow_links: bool = False, prune_all: bool = False):
         """Ingest files or folders into this assistant's index; returns an IngestReport.
 
         `progress(done, total, name)` follows the files; `on_wait(message)` hears that
-        another process is writing to the index (the ingest waits for it).
+        another process is writing to the index (the ingest waits for it). `prune` forgets
+        documents under `paths` that are gone, `prune_all` those gone anywhere; links out
+        of a folder are followed only with `follow_links`.
         """
         with self._write_lock:
-            return self._ingestor().run([Path(p) for p in paths], prune, progress, on_wait)
+            return self._ingestor().run([Path(p) for p in paths], prune, progress,
+                                        follow_links=follow_links, prune_all=prune_all,
+                                        on_wait=on_wait)
 
     def adopt_collection(self, name: str) -> list[tuple[str, str, int]]:
         """Answer over the Chroma collection `name` that another tool built, left unchanged.

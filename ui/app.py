@@ -13,6 +13,7 @@ reaches another's. The index is shared: an upload is answerable for everyone.
 from __future__ import annotations
 
 import dataclasses
+import os
 import json
 import shutil
 import time
@@ -26,6 +27,7 @@ from seedqa.errors import DocumentNotFoundError, IndexNotReadyError, SeedqaError
 from seedqa.settings import Settings
 from ui import render
 from ui.assets import CITATION_JS, EXAMPLES_JS
+from ui.plain import document_key, toast_text, without_paths
 from ui.session import ChatSession, Turn
 from ui.uploads import UploadFolder
 
@@ -95,7 +97,7 @@ class ChatUI:
             yield session.messages(), session, gr.update()
             return
         if session.busy:
-            gr.Warning("Still answering the previous question; ask again when it is done.")
+            gr.Warning(toast_text("Still answering the previous question; ask again when it is done."))
             yield session.messages(), session, gr.update()
             return
         history = session.history()
@@ -157,7 +159,8 @@ class ChatUI:
                 "warning",
             )
         focus = session.turns[turn].answer.focus
-        return render.passage_in_context(citation, n, document, focus)
+        return render.passage_in_context(citation, n, document, focus,
+                                         name=self.uploads.name(citation.source))
 
     def show_citation(self, session: ChatSession | None, event: gr.EventData) -> str:
         try:
@@ -178,10 +181,11 @@ class ChatUI:
             return (render.notice(str(error), "error"), gr.update(choices=[], value=None),
                     render.examples_html([]))
         names = {record.source: self.uploads.name(record.source) for record in records}
-        choices = [(f"{record.title or names[record.source]} ({names[record.source]})", record.source)
-                   for record in records]
+        # The menu's values reach the browser: a key per document, never its server path.
+        choices = [(f"{record.title or names[record.source]} ({names[record.source]})",
+                    document_key(record.source)) for record in records]
         return (
-            render.documents_table(records),
+            render.documents_table(records, names),
             gr.update(choices=choices, value=None),
             render.examples_html(render.example_questions(records)),
         )
@@ -201,7 +205,7 @@ class ChatUI:
         if len(paths) > self.settings.max_upload_files:
             message = (f"{len(paths)} files at once is over the limit of "
                        f"{self.settings.max_upload_files} (SEEDQA_MAX_UPLOAD_FILES); nothing was added.")
-            gr.Warning(message)
+            gr.Warning(toast_text(message))
             return (render.notice(message, "error"), *self.refresh(), None)
         self.upload_dir.mkdir(parents=True, exist_ok=True)
         for path in paths:
@@ -220,7 +224,11 @@ class ChatUI:
             shutil.copyfile(path, target)
             staged.append(target)
 
+        shown = {target.name: self.uploads.name(target) for target in staged}
+
         def report_progress(done: int, total: int, message: str) -> None:
+            stored, colon, rest = message.partition(":")  # "<stored name>: embedding 512 of ..."
+            message = shown.get(stored, stored) + colon + rest
             progress((done, max(total, 1)), desc=f"Indexing {message}", unit="files")
 
         def report_wait(message: str) -> None:  # another writer holds the lock: say so
@@ -231,40 +239,60 @@ class ChatUI:
             try:
                 report = self.assistant.add_documents(staged, progress=report_progress,
                                                       on_wait=report_wait)
-            except SeedqaError as error:  # a full or read-only disk, a long-running ingest
-                try:
-                    indexed = {record.source for record in self.assistant.documents()}
-                except SeedqaError:
-                    indexed = set()
-                for target in staged:
-                    if str(target.resolve()) not in indexed:
-                        self.uploads.forget(target)
-                raise gr.Error(str(error)) from error
+            except Exception as error:  # a full or read-only disk, a busy index, a bug
+                self._forget_unindexed(staged)
+                message = str(error) if isinstance(error, SeedqaError) else \
+                    f"Indexing failed ({type(error).__name__}); nothing new was added."
+                raise gr.Error(toast_text(message, self._hidden())) from error
             for result in report.files:
                 stored, name = Path(result.source).name, self.uploads.name(result.source)
                 if result.status in ("failed", "skipped"):
                     message = (result.message or f"{stored}: {result.status}").replace(stored, name)
-                    lines.append(("error", message))
-                    self.uploads.forget(result.source)
+                    lines.append(("error", without_paths(message, self._hidden())))
                 else:
                     lines.append(("ok", f"{name}: {result.status}, {result.chunks} chunks. "
                                         "Ask about it now."))
-        failures = [text for kind, text in lines if kind == "error"]
-        if failures:
-            gr.Warning("Some files were not added: " + " ".join(failures))
+            self._forget_unindexed(staged, report)
+        failed = [text.split(":", 1)[0] for kind, text in lines if kind == "error"]
+        if failed:
+            # Names only (ours, cleaned): the parsers' texts are in the status, escaped.
+            gr.Warning(toast_text(f"Some files were not added: {', '.join(failed)}. "
+                                  "The reasons are listed under Documents."))
         status = "".join(render.notice(text, "error" if kind == "error" else "info")
                          for kind, text in lines)
         return (status, *self.refresh(), None)
 
+    def _forget_unindexed(self, staged: list[Path], report=None) -> None:
+        """Delete every staged upload that is not in the index now: none is kept unread."""
+        if report is not None:
+            indexed = {result.source for result in report.files
+                       if result.status in ("added", "updated", "unchanged")}
+        else:
+            try:
+                indexed = {record.source for record in self.assistant.documents()}
+            except SeedqaError:  # the index itself failed: nothing staged is in it
+                indexed = set()
+        for target in staged:
+            if os.path.realpath(target) not in indexed:
+                self.uploads.forget(target)
+
+    def _hidden(self) -> tuple[Path, ...]:
+        return (Path(self.settings.data_dir),)
+
     def remove(self, source: str | None) -> tuple[Any, ...]:
-        """Remove one document from the index (and its uploaded copy, if it was uploaded here)."""
+        """Remove one document from the index (and its uploaded copy, if it was uploaded here).
+
+        `source` is the menu's key for the document (or, from Python, its source).
+        """
         if not source:
             raise gr.Error("Choose a document to remove first.")
+        keys = {document_key(record.source): record.source for record in self.assistant.documents()}
+        source = keys.get(source, source)
         name = self.uploads.name(source)
         try:
             chunks = self.assistant.remove_document(source)
         except SeedqaError as error:  # not indexed, another writer, a read-only disk
-            raise gr.Error(str(error)) from error
+            raise gr.Error(toast_text(error, self._hidden())) from error
         self.uploads.forget(source)
         status = render.notice(f"Removed {name} ({chunks} chunks).")
         return (status, *self.refresh())

@@ -105,7 +105,8 @@ def _sources(answer: Answer, turn: int) -> str:
         items.append(
             '<li class="seedqa-source">'
             f"{cite_button(turn, n)} "
-            f'<span class="seedqa-source-title">{_text(citation.title or citation.source)}</span>'
+            f'<span class="seedqa-source-title">{_text(citation.title or _file_name(citation.source))}'
+            "</span>"
             + (f' <span class="seedqa-source-meta">{meta}</span>' if meta else "")
             + f'<div class="seedqa-excerpt">{_text(excerpt(citation.text, focus, EXCERPT_CHARS))}</div>'
             "</li>"
@@ -157,7 +158,8 @@ def question_message(question: str) -> str:
     return f'<div class="seedqa-question">{_text(question)}</div>'
 
 
-def passage_in_context(citation: Citation, n: int, document: str, focus: str | None = None) -> str:
+def passage_in_context(citation: Citation, n: int, document: str, focus: str | None = None,
+                       name: str | None = None) -> str:
     """The cited passage highlighted inside the text around it in its document.
 
     `focus` (the answer's sentence) is set in bold inside the highlight when it is there.
@@ -179,12 +181,13 @@ def passage_in_context(citation: Citation, n: int, document: str, focus: str | N
     meta = _meta(citation)
     window = fold_lines(document[begin:finish])  # hard-wrapped PDF lines read as sentences
     here, there = start - begin, end - begin
+    shown = name or _file_name(citation.source)  # every client sees it: a name, not a path
     return (
         '<div class="seedqa-passage">'
         f'<div class="seedqa-passage-head"><span class="seedqa-cite-label">[{int(n)}]</span> '
-        f'<span class="seedqa-source-title">{_text(citation.title or citation.source)}</span>'
+        f'<span class="seedqa-source-title">{_text(citation.title or shown)}</span>'
         + (f' <span class="seedqa-source-meta">{meta}</span>' if meta else "")
-        + f'<div class="seedqa-source-path">{_text(citation.source)} · characters {start}–{end}</div>'
+        + f'<div class="seedqa-source-path">{_text(shown)} · characters {start}–{end}</div>'
         + "</div>"
         '<div class="seedqa-context">'
         + ("… " if begin > 0 else "")
@@ -207,13 +210,23 @@ def notice(message: str, kind: str = "info") -> str:
 PASSAGE_PLACEHOLDER = notice("Click a citation such as [1] to read the passage in its document.")
 
 
-def documents_table(records: Sequence) -> str:
+def _file_name(source: str) -> str:
+    return source.replace("\\", "/").rsplit("/", 1)[-1]
+
+
+def _shown(source: str, names: dict[str, str]) -> str:
+    return names.get(source) or _file_name(source)
+
+
+def documents_table(records: Sequence, names: dict[str, str] | None = None) -> str:
+    """The documents list; `names` maps a source to the name shown (default: its file name)."""
+    names = names or {}
     if not records:
         return notice("No documents yet. Upload a file below to start.", "warning")
     rows = "".join(
         "<tr>"
-        f'<td class="seedqa-doc-title" title="{_attr(record.source)}">'
-        f"{_text(record.title or record.source)}</td>"
+        f'<td class="seedqa-doc-title" title="{_attr(_shown(record.source, names))}">'
+        f"{_text(record.title or _shown(record.source, names))}</td>"
         f"<td>{_text(record.date or '–')}</td>"
         f'<td class="seedqa-doc-chunks">{int(record.chunks)}</td>'
         "</tr>"

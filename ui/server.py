@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import socket
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import gradio as gr
@@ -25,6 +28,7 @@ def launch(demo: gr.Blocks, settings: Settings, *, host: str | None = None, port
     """
     host = host or settings.host
     port = port if port is not None else settings.port
+    own_upload_cache(demo, settings)
     logins = login_pairs(settings)
     warning = exposure_warning(host, bool(logins))
     if warning:
@@ -54,6 +58,37 @@ def launch(demo: gr.Blocks, settings: Settings, *, host: str | None = None, port
         print("Press Ctrl+C to stop.", flush=True)
         demo.block_thread()
     return url
+
+
+def own_upload_cache(demo: gr.Blocks, settings: Settings) -> Path:
+    """Give this server its own Gradio upload cache, under the data dir.
+
+    Gradio's default (`$TMPDIR/gradio`, one per machine) is served by every Gradio
+    app on the machine: a file uploaded to a chat with a login was served by an open
+    one. Each server gets `<data dir>/gradio-cache/<pid>`; a dead server's is removed.
+    Gradio reads GRADIO_TEMP_DIR when the Blocks is made and when it launches, so
+    both are set here (one chat server per process).
+    """
+    base = Path(settings.data_dir) / "gradio-cache"
+    base.mkdir(parents=True, exist_ok=True)
+    for old in base.iterdir():
+        if old.name.isdigit() and int(old.name) != os.getpid() and not _alive(int(old.name)):
+            shutil.rmtree(old, ignore_errors=True)
+    folder = base / str(os.getpid())
+    folder.mkdir(mode=0o700, exist_ok=True)
+    os.environ["GRADIO_TEMP_DIR"] = str(folder)
+    demo.GRADIO_CACHE = str(folder)
+    return folder
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _free_port(host: str) -> int:
