@@ -10,10 +10,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import gradio as gr
+from starlette.middleware import Middleware
 
 from seedqa.settings import Settings
 from ui.app import build_app
 from ui.assets import CSS
+from ui.login_guard import LoginGuard
 from ui.security import exposure_warning, login_pairs
 
 if TYPE_CHECKING:
@@ -50,6 +52,7 @@ def launch(demo: gr.Blocks, settings: Settings, *, host: str | None = None, port
         enable_monitoring=False,
         run_history=False,
         footer_links=["gradio", "settings"],
+        app_kwargs={"middleware": [Middleware(LoginGuard)]} if logins else None,
     )
     print(f"seedqa chat is running at {url}", flush=True)
     if share_url:
