@@ -5,7 +5,7 @@ flips, truncation, insertion of format keywords or random bytes, duplicated
 slices) are ingested in folders beside good files, into a copy of the seed
 index. Every file must end as one result (added, or failed with a message
 naming it), no good file may be lost, no file may take more than a bounded
-time, the process stays under 1.5 GB, and once the mutants are gone the seed
+time, the process grows by under 1 GB, and once the mutants are gone the seed
 question gets the same answer as before. Same seed, same files: a failure
 reproduces with `pytest tests/test_fuzz.py`.
 """
@@ -36,7 +36,9 @@ MUTANTS_PER_KIND = 135  # x 4 kinds = 540 files
 BATCH = 60
 SEED_QUESTION = "How many drones did Russia fire at Ukraine overnight?"
 MAX_SECONDS_PER_FILE = 15.0
-MAX_RSS = 1.5e9
+# What fuzzing may add to this process's resident memory. Measured as growth over the
+# RSS it started at: the pytest process's own high-water mark depends on the tests before.
+MAX_RSS_GROWTH = 1.0e9
 
 GOOD_FILES = {
     "good-tides.txt": "Tide Table\n\nHigh tide at Port Elsewhere is at 06:40 on Mondays.\n",
@@ -123,6 +125,11 @@ def _mutants(root: Path) -> list[Path]:
     return written
 
 
+def _resident_bytes() -> int:
+    """This process's resident memory now (Linux: /proc/self/statm, in pages)."""
+    return int(Path("/proc/self/statm").read_text().split()[1]) * resource.getpagesize()
+
+
 def test_mutants_are_reproducible(tmp_path):
     first = [p.read_bytes() for p in _mutants(tmp_path / "a")]
     second = [p.read_bytes() for p in _mutants(tmp_path / "b")]
@@ -139,10 +146,12 @@ def test_fuzzed_files_never_sink_an_ingest(seed_index, tmp_path):
     folders = sorted({path.parent for path in mutants})
 
     slowest, outcomes = (0.0, ""), {"added": 0, "failed": 0}
+    resident = [_resident_bytes()]
     for folder in folders:
         stamps: list[tuple[float, str]] = []
 
         def progress(done: int, total: int, message: str) -> None:
+            resident.append(_resident_bytes())
             if ": embedding" not in message:
                 stamps.append((time.perf_counter(), message))
 
@@ -162,8 +171,7 @@ def test_fuzzed_files_never_sink_an_ingest(seed_index, tmp_path):
             [result] = [r for r in report.files if Path(r.source).name == good]
             assert result.status == "added", result
     assert slowest[0] < MAX_SECONDS_PER_FILE, slowest
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    assert peak < MAX_RSS, peak
+    assert max(resident) - resident[0] < MAX_RSS_GROWTH, (resident[0], max(resident))
     assert outcomes["failed"] > 20 and outcomes["added"] > 200, outcomes  # the mix is a real one
 
     # The CLI over one folder: a summary and per-file lines, exit 2, no traceback.
