@@ -31,6 +31,18 @@ class Citation:
 
 
 @dataclass(frozen=True)
+class Alternative:
+    """Another possible answer, from another passage, shown when the answer is not sure."""
+
+    text: str  # the extract, without a citation marker
+    citation: Citation
+    confidence: float  # the fitted probability that this one is right
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
 class Answer:
     """An answer with inline `[n]` markers that point at `citations[n-1]`.
 
@@ -38,6 +50,10 @@ class Answer:
     says so; `citations` then lists the closest passages that were considered.
     `span` is the exact phrase (a number, date or name) that answers a
     "how many / when / who / where" question, when one was found.
+    `confidence` is the reader model's probability that the answer is right.
+    `sure` is False when it is above the abstention threshold but below the
+    "sure" level (the text then says so) and for abstentions; `alternatives`
+    then lists up to three best answers of other passages, each with its citation.
     `unsupported` lists the sentences of an LLM-written answer that the grounding
     check found unsupported by the passages they cite (empty for the extractive
     answerer, whose sentence is quoted from a passage). When none was supported,
@@ -52,11 +68,14 @@ class Answer:
     confidence: float = 0.0
     meta: dict = field(default_factory=dict, compare=False)
     unsupported: tuple[str, ...] = ()
+    sure: bool = True
+    alternatives: tuple[Alternative, ...] = ()
 
     def to_dict(self) -> dict:
         data = asdict(self)
         data["citations"] = [c.to_dict() for c in self.citations]
         data["unsupported"] = list(self.unsupported)
+        data["alternatives"] = [a.to_dict() for a in self.alternatives]
         return data
 
     def to_json(self, indent: int | None = 2) -> str:

@@ -1,0 +1,97 @@
+"""Reading the retrieved passages with the fitted model: sentence, span, confidence.
+
+`read` scores every candidate sentence, takes the best, picks the best span in
+it, and computes the confidence that answering with it is right. It does the
+same for the best sentence of each other passage, so that an answer that is
+not sure can list the next best ones. The answerer (qa/answerer.py) turns a
+`Reading` into the `Answer` text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from qa.reader import spans as span_lib
+from qa.reader.features import (
+    ReaderInput,
+    Sentence,
+    SentenceTable,
+    confidence_features,
+    sentence_table,
+)
+from qa.reader.model import ReaderModel
+from seedqa.text import Span
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One candidate answer: a sentence, its best span, and how likely it is right."""
+
+    sentence: Sentence
+    sentence_probability: float
+    span: Span | None  # offsets within `sentence.text`
+    span_probability: float
+    confidence: float  # the fitted probability that this answer is right
+    features: tuple[float, ...] = ()  # its confidence features, for fitting
+
+
+@dataclass(frozen=True)
+class Reading:
+    best: Choice | None
+    alternatives: tuple[Choice, ...]  # the best choice of each other passage, best first
+    table: SentenceTable
+
+
+def span_table(sentence: str, table: SentenceTable, reader: ReaderInput
+               ) -> tuple[list[span_lib.Word], list[tuple[int, int]], np.ndarray]:
+    """The sentence's words, its candidate spans (word indices) and their features."""
+    words = span_lib.sentence_words(sentence)
+    found = span_lib.candidates(words, table.profile)
+    rows = span_lib.span_features(words, found, table.profile, reader.idf, sentence)
+    features = np.asarray(rows, dtype=np.float64).reshape(len(rows), len(span_lib.SPAN_FEATURES))
+    return words, found, features
+
+
+def best_span(sentence: str, table: SentenceTable, reader: ReaderInput, model: ReaderModel
+              ) -> tuple[Span | None, float, float | None]:
+    """(span offsets in `sentence`, its probability, its logit) of the best candidate."""
+    words, found, features = span_table(sentence, table, reader)
+    if not found:
+        return None, 0.0, None
+    logits = model.span.logits(features)
+    top = int(np.argmax(logits))
+    first, last = found[top]
+    logit = float(logits[top])
+    return span_lib.span_of(words, first, last), float(1 / (1 + np.exp(-logit))), logit
+
+
+def read(reader: ReaderInput, model: ReaderModel, alternatives: int = 3) -> Reading:
+    table = sentence_table(reader)
+    if not table.sentences or table.profile.total <= 0:
+        return Reading(None, (), table)
+    logits = model.sentence.logits(table.features)
+    order = np.argsort(-logits, kind="stable")
+    best = _choice(int(order[0]), table, logits, reader, model)
+    others, seen = [], {table.sentences[int(order[0])].passage}
+    for index in order[1:]:
+        if len(others) >= alternatives:
+            break
+        sentence = table.sentences[int(index)]
+        if sentence.passage in seen or sentence.text == best.sentence.text:
+            continue
+        seen.add(sentence.passage)
+        others.append(_choice(int(index), table, logits, reader, model))
+    others.sort(key=lambda choice: -choice.confidence)
+    return Reading(best, tuple(others), table)
+
+
+def _choice(index: int, table: SentenceTable, logits: np.ndarray, reader: ReaderInput,
+            model: ReaderModel) -> Choice:
+    sentence = table.sentences[index]
+    span, span_probability, span_logit = best_span(sentence.text, table, reader, model)
+    features = confidence_features(table, logits, index, span_logit, reader)
+    confidence = float(model.confidence.probabilities(np.asarray(features))[0])
+    return Choice(sentence, float(1 / (1 + np.exp(-logits[index]))), span, span_probability,
+                  confidence, tuple(features))
