@@ -140,14 +140,14 @@ def fit_head(x: np.ndarray, y: np.ndarray, names: Sequence[str], strength: float
 
 
 def fit_trees(x: np.ndarray, y: np.ndarray, names: Sequence[str], iterations: int = 200,
-              depth: int = 6) -> TreesHead:
+              depth: int = 6, weight: np.ndarray | None = None) -> TreesHead:
     """Gradient-boosted trees, exported as flat node arrays for NumPy inference."""
     from sklearn.ensemble import HistGradientBoostingClassifier
 
     model = HistGradientBoostingClassifier(max_iter=iterations, max_depth=depth,
                                            learning_rate=0.1, min_samples_leaf=50,
                                            early_stopping=False, random_state=0)
-    model.fit(np.asarray(x, np.float64), y)
+    model.fit(np.asarray(x, np.float64), y, sample_weight=weight)
     trees = [predictor.nodes for (predictor,) in model._predictors]
     width = max(len(nodes) for nodes in trees)
 
@@ -173,13 +173,13 @@ def zero_head(names: Sequence[str]) -> LogisticHead:
     return LogisticHead(tuple(names), np.zeros(size), np.ones(size), np.zeros(size), 0.0)
 
 
-def with_heads(sentence: LogisticHead, span: LogisticHead, confidence: LogisticHead | None = None,
+def with_heads(sentence, span: LogisticHead, confidence: LogisticHead | None = None,
                abstain: float = 0.0, sure: float = 0.0, span_threshold: float = 0.0,
-               card: dict | None = None) -> ReaderModel:
+               card: dict | None = None, span_typed: float | None = None) -> ReaderModel:
     from qa.reader.features import CONFIDENCE_FEATURES
 
     return ReaderModel(sentence, span, confidence or zero_head(CONFIDENCE_FEATURES), abstain,
-                       sure, span_threshold, card or {})
+                       sure, span_threshold, card or {}, span_typed)
 
 
 def false_abstention_threshold(confidences: Sequence[float], allowed: float) -> float:

@@ -23,6 +23,7 @@ from langchain_core.runnables import Runnable, RunnableConfig
 from qa import prompts
 from qa.reader.features import ReaderInput
 from qa.reader.model import ReaderModel, load_model
+from qa.reader.question import QuestionProfile
 from qa.reader.reader import Choice, Reading, read
 from qa.types import Alternative, Answer, Citation
 from seedqa.text import Span, sentences, stem, word_spans
@@ -107,13 +108,13 @@ class ExtractiveAnswerer(Runnable[AnswerRequest, Answer]):
         sure = confidence >= model.sure
         budget = self.max_words - (0 if sure else _word_count(prompts.message("not_sure",
                                                                               answer="")))
-        text, span_text = self._extract(request, best, reading.table.profile.weights, budget)
+        text, span_text = self._extract(request, best, reading.table.profile, budget)
         alternatives = ()
         if not sure:
             text = prompts.message("not_sure", answer=text)
             alternatives = tuple(
                 Alternative(
-                    text=self._extract(request, other, reading.table.profile.weights,
+                    text=self._extract(request, other, reading.table.profile,
                                        self.max_words)[0],
                     citation=request.passages[other.sentence.passage],
                     confidence=round(other.confidence, 4),
@@ -130,12 +131,14 @@ class ExtractiveAnswerer(Runnable[AnswerRequest, Answer]):
             alternatives=alternatives,
         )
 
-    def _extract(self, request: AnswerRequest, choice: Choice, weights: dict[str, float],
+    def _extract(self, request: AnswerRequest, choice: Choice, profile: QuestionProfile,
                  budget: int) -> tuple[str, str | None]:
         """The answer text for `choice` within `budget` words, its span in bold when shown."""
         passage = request.passages[choice.sentence.passage]
         sentence = choice.sentence.text
-        exact = choice.span if choice.span_probability >= self.model.span_threshold else None
+        weights, kind = profile.weights, profile.kind
+        threshold = self.model.span_threshold_for(kind)
+        exact = choice.span if choice.span_probability >= threshold else None
         text = self._shorten(sentence, exact or _matched_middle(sentence, weights), budget)
         if text == sentence:
             text = self._with_following(passage.text, choice.sentence.span, budget)

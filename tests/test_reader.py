@@ -52,11 +52,19 @@ def prize_assistant(tmp_path, settings):
 
 def test_weights_file_loads_and_its_heads_match_the_features():
     model = load_model()
-    for head, names in ((model.sentence, SENTENCE_FEATURES), (model.span, SPAN_FEATURES),
-                        (model.confidence, CONFIDENCE_FEATURES)):
+    for head, names in ((model.span, SPAN_FEATURES), (model.confidence, CONFIDENCE_FEATURES)):
         assert head.names == names
         assert head.mean.shape == head.scale.shape == head.coef.shape == (len(names),)
         assert np.all(np.isfinite(head.coef)) and np.all(head.scale > 0)
+    trees = model.sentence
+    assert trees.names == SENTENCE_FEATURES
+    assert trees.feature.shape == trees.threshold.shape == trees.value.shape
+    assert trees.feature.max() < len(SENTENCE_FEATURES)
+    # Every probability the heads give is one.
+    rows = np.random.default_rng(0).normal(size=(7, len(SENTENCE_FEATURES)))
+    for probabilities in (trees.probabilities(rows), model.confidence.probabilities(
+            np.zeros((2, len(CONFIDENCE_FEATURES))))):
+        assert np.all((probabilities >= 0) & (probabilities <= 1))
     assert 0 < model.abstain < 1 and model.abstain <= model.sure <= 1
     assert WEIGHTS.stat().st_size < 50 * 1024**2
 

@@ -83,6 +83,9 @@ def typed_here(words: list, profile: QuestionProfile, kinds: set[str]) -> bool:
 def sentence_table(reader: ReaderInput, profile: QuestionProfile | None = None) -> SentenceTable:
     profile = profile or QuestionProfile.of(reader.question, reader.idf, reader.earlier)
     weights, total = profile.weights, profile.total
+    # The question's words other than its names: what it says about them (its predicate).
+    predicate = {t: w for t, w in weights.items() if t not in profile.names} or weights
+    predicate_total = sum(predicate.values())
     # "What / which / why" questions can be answered by any phrase: no type to look for.
     typed = profile.kind not in ("thing", "reason", "other")
     exact_kinds = span_lib.typed_kinds(profile.kind) if typed else set()
@@ -104,7 +107,9 @@ def sentence_table(reader: ReaderInput, profile: QuestionProfile | None = None) 
         term_sets = [frozenset(listed) for listed in term_lists]
         word_lists = [span_lib.sentence_words(piece) for piece in pieces]
         all_terms = frozenset().union(*term_sets) if term_sets else frozenset()
-        stems = frozenset(w.stem for words in word_lists for w in words)
+        stems = frozenset(w.stem for words in word_lists for w in words) | frozenset(
+            part for words in word_lists for w in words if not w.folded.isalnum()
+            for part in span_lib.parts(w.folded))
         passage_terms.append(all_terms)
         passage_stems.append(stems)
         passage_match = _share(all_terms, weights, total)
@@ -156,15 +161,24 @@ def sentence_table(reader: ReaderInput, profile: QuestionProfile | None = None) 
                 len(new_terms) / max(1, len(own)), math.log1p(len(new_terms)),
                 _missing(profile.names, sentence_stems), names_missing,
                 prev_match * (1.0 if first_word in _ANAPHOR else 0.0),
-                number / max(1, len(spans)),
+                number / max(1, len(spans)), math.log(len(spans)),
+                _share(own, predicate, predicate_total),
+                cosine - (passage.dense_score or 0.0),
                 *[(1.0 if exact else 0.0) * k for k in kind_row],
             ]
             found.append(Sentence(rank, number, span, piece))
             raw.append(row)
     table = np.asarray(raw, dtype=np.float64).reshape(len(raw), len(_BASE) + len(KINDS))
     if len(table):
+        # The previous answerer's hand-weighted score (word overlap, phrases, the
+        # passage's overlap and rank, type, 0.2 x cosine): one column among the rest.
+        c = {name: i for i, name in enumerate(_BASE)}
+        hand = (0.5 * table[:, c["match"]] + 0.3 * table[:, c["bigram"]]
+                + 0.2 * table[:, c["passage_match"]] + 0.08 * table[:, c["inv_rank"]]
+                + 0.1 * table[:, c["type_exact"]] + 0.2 * table[:, c["cosine"]])
+        table = np.column_stack([table, hand])
         # Relative to the question's best candidate: what stands out matters, not the level.
-        for column in (0, 1, 7):
+        for column in (0, 1, 7, c["predicate_match"], table.shape[1] - 1):
             table = np.column_stack([table, table[:, column] - table[:, column].max()])
     else:
         table = np.zeros((0, len(SENTENCE_FEATURES)))
@@ -190,10 +204,12 @@ _BASE = (
     "type_exact", "type_loose", "counted_number", "asked_noun", "headline", "credit",
     "byline", "title_line", "lead", "passage_first", "passage_last", "log_words", "long",
     "novelty", "log_new_terms", "names_missing_sentence", "names_missing_passage",
-    "anaphor_after_match", "position",
+    "anaphor_after_match", "position", "log_passage_sentences", "predicate_match",
+    "cosine_over_passage",
 )
-SENTENCE_FEATURES = (*_BASE, *[f"type_exact_x_{k}" for k in KINDS],
-                     "match_gap", "bigram_gap", "cosine_gap")
+SENTENCE_FEATURES = (*_BASE, *[f"type_exact_x_{k}" for k in KINDS], "hand_score",
+                     "match_gap", "bigram_gap", "cosine_gap", "predicate_match_gap",
+                     "hand_score_gap")
 
 
 def confidence_features(table: SentenceTable, logits: np.ndarray, chosen: int,

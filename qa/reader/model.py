@@ -138,7 +138,14 @@ class ReaderModel:
     abstain: float
     sure: float
     span_threshold: float
-    card: dict  # what it was fitted on, how, and the held-out figures
+    card: dict
+    # Spans that answer a number or date question ("how many", "when") are right more
+    # often at the same score: they have their own threshold.
+    span_typed: float | None = None
+
+    def span_threshold_for(self, kind: str) -> float:
+        typed = kind in ("money", "percent", "duration", "count", "quantity", "date")
+        return self.span_typed if typed and self.span_typed is not None else self.span_threshold  # what it was fitted on, how, and the held-out figures
 
     @classmethod
     def from_dict(cls, data: dict) -> ReaderModel:
@@ -148,14 +155,14 @@ class ReaderModel:
             LogisticHead.from_dict(data["span"], SPAN_FEATURES, "span"),
             LogisticHead.from_dict(data["confidence"], CONFIDENCE_FEATURES, "confidence"),
             float(thresholds["abstain"]), float(thresholds["sure"]), float(thresholds["span"]),
-            data.get("card", {}),
+            data.get("card", {}), thresholds.get("span_typed"),
         )
 
     def to_dict(self) -> dict:
         return {"sentence": self.sentence.to_dict(), "span": self.span.to_dict(),
                 "confidence": self.confidence.to_dict(),
                 "thresholds": {"abstain": self.abstain, "sure": self.sure,
-                               "span": self.span_threshold},
+                               "span": self.span_threshold, "span_typed": self.span_typed},
                 "card": self.card}
 
 

@@ -20,7 +20,9 @@ KINDS = ("money", "percent", "duration", "count", "quantity", "date", "person", 
 
 _MONEY_WORDS = (r"cost|costs|pay|paid|pays|price|priced|worth|spend|spent|earn|earned|earns|"
                 r"raise|raised|fund|funding|budget|prize|fee|fees|salary|money|revenue|profit|"
-                r"loss|sell|sold|charge|charged|owe|owed|dollars?|pounds?|euros?|takings|gross")
+                r"loss|sell|sold|charge|charged|owe|owed|dollars?|pounds?|euros?|takings|gross|get|"
+                r"gets|got|receive|received|receives|win|won|wins|award|awarded|given|fine|"
+                r"fined|bid|offer|offered|invest|invested|bonus|deal|sale|sales|compensation")
 _KIND_PATTERNS = (
     ("percent", re.compile(r"\b(?:what|which) (?:percentage|percent|proportion|share|fraction)\b|"
                            r"\bhow much percent|\bwhat per ?cent", re.I)),

@@ -1,7 +1,8 @@
 """Reading the retrieved passages with the fitted model: sentence, span, confidence.
 
-`read` scores every candidate sentence, takes the best, picks the best span in
-it, and computes the confidence that answering with it is right. It does the
+`read` scores every candidate sentence, takes the best one from a passage that
+holds all the question's key names, picks the best span in it, and computes
+the confidence that answering with it is right. It does the
 same for the best sentence of each other passage, so that an answer that is
 not sure can list the next best ones. The answerer (qa/answerer.py) turns a
 `Reading` into the `Answer` text.
@@ -48,7 +49,7 @@ def span_table(sentence: str, table: SentenceTable, reader: ReaderInput
                ) -> tuple[list[span_lib.Word], list[tuple[int, int]], np.ndarray]:
     """The sentence's words, its candidate spans (word indices) and their features."""
     words = span_lib.sentence_words(sentence)
-    found = span_lib.candidates(words, table.profile)
+    found = span_lib.candidates(words, table.profile, sentence)
     rows = span_lib.span_features(words, found, table.profile, reader.idf, sentence)
     features = np.asarray(rows, dtype=np.float64).reshape(len(rows), len(span_lib.SPAN_FEATURES))
     return words, found, features
@@ -72,7 +73,20 @@ def read(reader: ReaderInput, model: ReaderModel, alternatives: int = 3) -> Read
     if not table.sentences or table.profile.total <= 0:
         return Reading(None, (), table)
     logits = model.sentence.logits(table.features)
-    order = np.argsort(-logits, kind="stable")
+    # A document none of whose retrieved passages holds one of the question's key names
+    # (its capitalised names and numbers) is about something else: it is never the
+    # answer, however well it matches. The document, not the passage: the passage
+    # after the one naming "the Geran-5" calls it "the drone".
+    names = set(table.profile.names)
+    held: dict[str, set[str]] = {}
+    for passage, stems in zip(reader.passages, table.passage_stems):
+        held.setdefault(passage.source, set()).update(stems)
+    allowed = np.asarray([names <= held[reader.passages[s.passage].source]
+                          for s in table.sentences])
+    if not allowed.any():
+        return Reading(None, (), table)
+    order = np.argsort(-np.where(allowed, logits, -np.inf), kind="stable")
+    order = order[allowed[order]]
     best = _choice(int(order[0]), table, logits, reader, model)
     others, seen = [], {table.sentences[int(order[0])].passage}
     for index in order[1:]:

@@ -66,6 +66,12 @@ def _word(text: str) -> tuple[str, str, bool]:
     return folded, stem(folded), bool(_DIGITS.match(text)) or folded in _NUMBER_WORDS
 
 
+def parts(folded: str) -> list[str]:
+    """The stems of a joined word's pieces ("geran-5" -> "geran", "5"), as the question's
+    plain word split sees them."""
+    return [stem(piece) for piece in re.split(r"[^\w]+", folded) if piece]
+
+
 def sentence_words(sentence: str) -> list[Word]:
     found = []
     for match in _WORD.finditer(sentence):
@@ -115,8 +121,12 @@ def typed_kinds(kind: str) -> set[str]:
     return COMPATIBLE.get(kind, set())
 
 
-def candidates(words: list[Word], profile: QuestionProfile) -> list[tuple[int, int]]:
-    """(first, last) word indices of the candidate spans."""
+_INSIDE = re.compile(r"[()\[\];:\"“”]")
+
+
+def candidates(words: list[Word], profile: QuestionProfile,
+               sentence: str | None = None) -> list[tuple[int, int]]:
+    """(first, last) word indices of the candidate spans (none across brackets or quotes)."""
     # A unit the question names may stay with its number ("how many years" -> "ten years").
     blocked = [w.stem in profile.weights and w.folded not in _UNITS for w in words]
     found = []
@@ -125,6 +135,9 @@ def candidates(words: list[Word], profile: QuestionProfile) -> list[tuple[int, i
             continue
         for last in range(first, min(len(words), first + MAX_WORDS)):
             if blocked[last]:
+                break
+            if sentence is not None and last > first and _INSIDE.search(
+                    sentence, words[last - 1].end, words[last].begin):
                 break
             if words[last].folded in STOPWORDS and not words[last].numeric:
                 continue
