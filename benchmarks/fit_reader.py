@@ -47,7 +47,14 @@ from benchmarks.reader_fitting import (
     sure_threshold,
     with_heads,
 )
-from qa.evaluation import Question, answer_body, compute_metrics, find_any, normalize, score
+from qa.evaluation import (
+    Question,
+    answer_body,
+    compute_metrics,
+    find_any,
+    normalize,
+    score,
+)
 from qa.reader.features import CONFIDENCE_FEATURES, SENTENCE_FEATURES
 from qa.reader.spans import SPAN_FEATURES
 
@@ -183,13 +190,17 @@ def main(workdir: Path, quick: bool, strength: float, write: bool, out: Path) ->
     row_folds = folds[index_of]
     typed = np.asarray([readings[i][1].table.profile.kind in TYPED for i in index_of])
     answerable = np.asarray([questions[i].answerable for i in index_of])
+    # News questions weigh more in the confidence head too: their unanswerable ones are
+    # natural (a fact the article lacks), SQuAD 2.0's are written to reuse its words.
+    row_weight = mats.question_weight[index_of]
 
     # Cross-fitted confidence; thresholds for each held-out fold from the others.
     oof = np.zeros(len(index_of))
     heads = {}
     for name in names:
         train = row_folds != name
-        heads[name] = fit_head(conf_x[train], correct[train], CONFIDENCE_FEATURES, strength)
+        heads[name] = fit_head(conf_x[train], correct[train], CONFIDENCE_FEATURES, strength,
+                               row_weight[train])
         oof[row_folds == name] = heads[name].probabilities(conf_x[row_folds == name])
 
     def thresholds(mask):
@@ -228,7 +239,7 @@ def main(workdir: Path, quick: bool, strength: float, write: bool, out: Path) ->
 
     # The final model: every fitting fold.
     sentence, span_head = fit_pair(mats, fitting, strength)
-    confidence = fit_head(conf_x, correct, CONFIDENCE_FEATURES, strength)
+    confidence = fit_head(conf_x, correct, CONFIDENCE_FEATURES, strength, row_weight)
     abstain, sure, span, span_typed = thresholds(np.ones(len(index_of), bool))
     final = with_heads(sentence, span_head, confidence, abstain, sure, span, None, span_typed)
     news_idx = [i for i in range(len(questions)) if folds[i] == "news-odd"]
