@@ -1,9 +1,11 @@
 """The default answerer: extractive, no LLM, no network.
 
-From the retrieved passages it picks the sentence that best answers the
-question, keeps it short, marks it with its citation, and for "how many /
-when / who / where" questions highlights the exact span. When no passage
-covers what the question asks about, it abstains.
+From the retrieved passages the fitted reader model (qa/reader/) picks the
+sentence that best answers the question and the span in it that answers it;
+the answerer keeps the answer short, marks it with its citation and puts the
+span in bold. When the model's probability that the answer is right is below
+the abstention threshold it abstains; below the "sure" level it says it is not
+sure and lists the best answers of other passages.
 
 It is a LangChain Runnable (`AnswerRequest -> Answer`), so an LLM-backed
 answerer can take its place in the same chain.
@@ -12,15 +14,18 @@ answerer can take its place in the same chain.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import numpy as np
 from langchain_core.runnables import Runnable, RunnableConfig
 
 from qa import prompts
-from qa.types import Answer, Citation
-from qa.kinds import answer_type, counted_words, question_type, typed_spans
-from seedqa.text import Span, sentences, stem, terms, word_spans
+from qa.reader.features import ReaderInput
+from qa.reader.model import ReaderModel, load_model
+from qa.reader.question import QuestionProfile
+from qa.reader.reader import Choice, Reading, read
+from qa.types import Alternative, Answer, Citation
+from seedqa.text import Span, sentences, stem, word_spans
 
 
 @dataclass(frozen=True)
@@ -29,213 +34,120 @@ class AnswerRequest:
     passages: tuple[Citation, ...]
     idf: Callable[[str], float]
     earlier: tuple[str, ...] = ()  # earlier questions this one refers back to
-    # Without sentence vectors, `embed` gives the chosen sentence's similarity for the confidence.
+    # For the LLM answerer's grounding check (the extractive reader uses the sentence vectors).
     query_vector: np.ndarray | None = field(default=None, compare=False)
     embed: Callable[[list[str]], np.ndarray] | None = field(default=None, compare=False)
     # Per passage, its sentences' vectors from ingest (rows in `sentences()` order), if any.
     sentence_vectors: tuple[np.ndarray, ...] = field(default=(), compare=False)
 
 
-@dataclass(frozen=True)
-class _Candidate:
-    passage: int
-    span: Span  # offsets within the passage text
-    score: float  # lexical
-    similarity: float | None = None  # embedding cosine of question and sentence
-
-
-# How much the sentence's embedding (in its passage's context, from ingest) adds to the
-# word overlap when choosing the answer sentence. On the first 1,000 answerable SQuAD
-# questions (answer holds an accepted answer, no abstention) it went 0.787 without,
-# 0.800 at 0.2, 0.806 at 0.5, 0.811 at 2. From 0.3 it picks the wrong sentence for one
-# seed question, from 1 for two: a seed chunk holds several short paragraphs, and their
-# sentences' in-context vectors blur together. All 2,910 at 0.2: 0.808 -> 0.814.
-SEMANTIC_WEIGHT = 0.2
-
-
 class ExtractiveAnswerer(Runnable[AnswerRequest, Answer]):
-    """Answers with the best-matching sentence of the retrieved passages."""
+    """Answers with the sentence of the retrieved passages that the reader model picks.
 
-    def __init__(self, max_words: int = 40, abstain_threshold: float = 0.5) -> None:
+    The fitted reader (qa/reader/, weights in qa/reader/weights.json) scores
+    every sentence, the spans of the best one, and the probability that the
+    answer is right, which is `Answer.confidence`. Below `abstain_threshold`
+    (default: the model's, chosen on held-out folds) it abstains; below the
+    model's "sure" level the answer says it is not sure and `Answer.alternatives`
+    lists the best answers of other passages, each with its citation.
+    """
+
+    def __init__(self, max_words: int = 40, abstain_threshold: float | None = None, *,
+                 model: ReaderModel | None = None) -> None:
         self.max_words = max_words
-        self.abstain_threshold = abstain_threshold
+        self._threshold = abstain_threshold
+        self._model = model
+
+    @property
+    def model(self) -> ReaderModel:
+        return self._model or load_model()
+
+    @property
+    def abstain_threshold(self) -> float:
+        return self.model.abstain if self._threshold is None else self._threshold
 
     def invoke(self, input: AnswerRequest, config: RunnableConfig | None = None,
                **kwargs) -> Answer:
         request = input
-        weights = self._weights(request)
-        best = self._best_sentence(request, weights)
-        confidence = self._confidence(request, best, weights)
+        return self.respond(request, self.read(request))
+
+    def read(self, request: AnswerRequest) -> Reading:
+        """The model's reading of the request's passages (for the answer, and for fitting)."""
+        return read(reader_input(request), self.model)
+
+    def respond(self, request: AnswerRequest, reading: Reading) -> Answer:
+        """The answer, or the abstention, that `reading` calls for."""
+        best = reading.best
+        confidence = round(best.confidence, 4) if best else 0.0
         if best is None or confidence < self.abstain_threshold:
             return self._abstain(request, confidence)
-        return self._answer(request, best, weights, confidence)
-
-    @staticmethod
-    def _confidence(request: AnswerRequest, best: _Candidate | None,
-                    weights: dict[str, float]) -> float:
-        """How sure we are that the passage answers the question, from 0 to 1.
-
-        Half lexical (how much of the question's idf-weighted content the passage
-        holds) and half semantic (the embedding similarity of question and
-        sentence): neither alone tells "population of Odesa" from "drones used
-        over Odesa" in a report about Odesa that never gives its population.
-        The noun a "what X did ..." question asks for is left out of the
-        lexical half: the answer names an X ("the power grid"), not the word X.
-        """
-        if best is None:
-            return 0.0
-        wanted = set(terms(answer_type(request.question) or ""))
-        asked = {t: w for t, w in weights.items() if t not in wanted} or weights
-        passage_terms = set(terms(request.passages[best.passage].text))
-        coverage = sum(w for t, w in asked.items() if t in passage_terms) / sum(asked.values())
-        if best.similarity is not None:
-            dense = best.similarity
-        else:
-            dense = request.passages[best.passage].dense_score or 0.0
-        return round(0.5 * coverage + 0.5 * max(0.0, dense), 4)
-
-    # --- scoring -------------------------------------------------------------
-
-    def _weights(self, request: AnswerRequest) -> dict[str, float]:
-        """Question terms weighted by idf; an earlier question's terms count half."""
-        weights = {term: request.idf(term) for term in terms(request.question)}
-        for earlier in request.earlier:
-            for term in terms(earlier):
-                weights.setdefault(term, 0.5 * request.idf(term))
-        return weights
-
-    def _best_sentence(self, request: AnswerRequest,
-                       weights: dict[str, float]) -> _Candidate | None:
-        candidates = self._lexical_candidates(request, weights)
-        if not candidates:
-            return None
-        best = max(candidates, key=lambda c: c.score)
-        if best.similarity is not None or request.embed is None or request.query_vector is None:
-            return best
-        # An index without sentence vectors: embed the sentence for the confidence.
-        sentence = request.passages[best.passage].text[best.span[0] : best.span[1]]
-        similarity = float(request.embed([sentence])[0] @ np.asarray(request.query_vector))
-        return replace(best, similarity=similarity)
-
-    def _sentence_cosines(self, request: AnswerRequest, rank: int,
-                          spans: list[Span]) -> list[float] | None:
-        """The question's cosine with each sentence of passage `rank`, when ingest stored them."""
-        if request.query_vector is None or rank >= len(request.sentence_vectors):
-            return None
-        vectors = request.sentence_vectors[rank]
-        if len(vectors) != len(spans):  # an index from before sentence vectors
-            return None
-        return (vectors @ np.asarray(request.query_vector, dtype=np.float32)).tolist()
-
-    def _lexical_candidates(self, request: AnswerRequest,
-                            weights: dict[str, float]) -> list[_Candidate]:
-        total = sum(weights.values())
-        if not request.passages or total <= 0:
-            return []
-        kind = question_type(request.question)
-        question_words = {stem(word) for word, _, _ in word_spans(request.question)}
-        question_terms = terms(request.question)
-        bigrams = set(zip(question_terms, question_terms[1:]))
-        candidates = []
-        for rank, passage in enumerate(request.passages):
-            passage_terms = set(terms(passage.text))
-            passage_match = sum(w for t, w in weights.items() if t in passage_terms) / total
-            spans = sentences(passage.text)
-            cosines = self._sentence_cosines(request, rank, spans)
-            for number, span in enumerate(spans):
-                sentence = passage.text[span[0] : span[1]]
-                sentence_list = terms(sentence)
-                sentence_terms = set(sentence_list)
-                match = sum(w for t, w in weights.items() if t in sentence_terms) / total
-                # Question words that stand together in the sentence too ("drones target").
-                pairs = set(zip(sentence_list, sentence_list[1:]))
-                phrase = len(bigrams & pairs) / len(bigrams) if bigrams else 0.0
-                score = 0.5 * match + 0.3 * phrase + 0.2 * passage_match + 0.08 / (rank + 1)
-                if kind and self._typed_spans(kind, sentence, question_words):
-                    score += 0.1
-                similarity = None
-                if cosines is not None:
-                    similarity = cosines[number]
-                    score += SEMANTIC_WEIGHT * similarity
-                candidates.append(_Candidate(rank, span, score, similarity))
-        return candidates
-
-    @staticmethod
-    def _typed_spans(kind: str, sentence: str, question_words: set[str]) -> list[Span]:
-        """Spans of the expected kind that are not just words of the question."""
-        found = []
-        for begin, end in typed_spans(kind, sentence):
-            span_words = {stem(word) for word, _, _ in word_spans(sentence[begin:end])}
-            if span_words and not span_words <= question_words:
-                found.append((begin, end))
-        return found
-
-    def _exact_span(self, request: AnswerRequest, sentence: str,
-                    weights: dict[str, float]) -> Span | None:
-        """The typed span nearest to the words the question matched in this sentence."""
-        kind = question_type(request.question)
-        if kind is None:
-            return None
-        question_words = {stem(word) for word, _, _ in word_spans(request.question)}
-        current = set(terms(request.question))
-        anchors = [(begin, weights[stem(word)] * (2 if stem(word) in current else 1))
-                   for word, begin, _ in word_spans(sentence) if stem(word) in weights]
-        if not anchors:
-            return None
-        positions = [begin for _, begin, _ in word_spans(sentence)]
-
-        def word_index(offset: int) -> int:
-            return sum(1 for position in positions if position < offset)
-
-        counted = counted_words(request.question)
-        top_weight = max(w for _, w in anchors)
-
-        def closeness(span: Span) -> float:
-            here = word_index(span[0])
-            score = sum(w / (1 + abs(word_index(a) - here)) for a, w in anchors)
-            # "165 drones" answers "how many drones"; "24 of them" answers "how many of them".
-            following = {stem(word) for word, _, _ in word_spans(sentence[span[1]:])[:3]}
-            return score + (2 * top_weight if counted & following else 0.0)
-
-        candidates = self._typed_spans(kind, sentence, question_words)
-        return max(candidates, key=closeness) if candidates else None
+        return self._answer(request, reading, confidence)
 
     # --- output ---------------------------------------------------------------
 
-    def _answer(self, request: AnswerRequest, best: _Candidate,
-                weights: dict[str, float], confidence: float) -> Answer:
-        passage = request.passages[best.passage]
-        sentence = passage.text[best.span[0] : best.span[1]]
-        exact = self._exact_span(request, sentence, weights)
-        text = self._shorten(sentence, exact or _matched_middle(sentence, weights))
-        if text == sentence:
-            text = self._with_following(passage.text, best.span)
-        span_text = sentence[exact[0] : exact[1]] if exact else None
-        if span_text and span_text in text:
-            text = text.replace(span_text, f"**{span_text}**", 1)
+    def _answer(self, request: AnswerRequest, reading: Reading, confidence: float) -> Answer:
+        best = reading.best
+        model = self.model
+        sure = confidence >= model.sure
+        budget = self.max_words - (0 if sure else _word_count(prompts.message("not_sure",
+                                                                              answer="")))
+        text, span_text = self._extract(request, best, reading.table.profile, budget)
+        alternatives = ()
+        if not sure:
+            text = prompts.message("not_sure", answer=text)
+            alternatives = tuple(
+                Alternative(
+                    text=self._extract(request, other, reading.table.profile,
+                                       self.max_words)[0],
+                    citation=request.passages[other.sentence.passage],
+                    confidence=round(other.confidence, 4),
+                )
+                for other in reading.alternatives if other.confidence >= self.abstain_threshold
+            )
         return Answer(
             question=request.question,
             text=f"{text} [1]",
-            citations=(passage,),
+            citations=(request.passages[best.sentence.passage],),
             span=span_text,
             confidence=confidence,
+            sure=sure,
+            alternatives=alternatives,
         )
 
-    def _shorten(self, sentence: str, focus: Span | None) -> str:
-        """At most `max_words` words, cut around the focus span when there is one."""
+    def _extract(self, request: AnswerRequest, choice: Choice, profile: QuestionProfile,
+                 budget: int) -> tuple[str, str | None]:
+        """The answer text for `choice` within `budget` words, its span in bold when shown."""
+        passage = request.passages[choice.sentence.passage]
+        sentence = choice.sentence.text
+        weights, kind = profile.weights, profile.kind
+        threshold = self.model.span_threshold_for(kind)
+        exact = choice.span if choice.span_probability >= threshold else None
+        text = self._shorten(sentence, exact or _matched_middle(sentence, weights), budget)
+        if text == sentence:
+            text = self._with_following(passage.text, choice.sentence.span, budget)
+        span_text = sentence[exact[0] : exact[1]] if exact else None
+        if span_text and span_text in text:
+            text = text.replace(span_text, f"**{span_text}**", 1)
+        elif span_text:
+            span_text = None
+        return text, span_text
+
+    def _shorten(self, sentence: str, focus: Span | None, budget: int | None = None) -> str:
+        """At most `budget` words, cut around the focus span when there is one."""
+        budget = budget or self.max_words
         spans = [(begin, end) for _, begin, end in word_spans(sentence)]
-        if len(spans) <= self.max_words:
+        if len(spans) <= budget:
             return sentence
         centre = 0
         if focus:
             centre = next((i for i, (b, _) in enumerate(spans) if b >= focus[0]), 0)
-        first = max(0, min(centre - self.max_words // 2, len(spans) - self.max_words))
-        last = first + self.max_words - 1
+        first = max(0, min(centre - budget // 2, len(spans) - budget))
+        last = first + budget - 1
         piece = sentence[spans[first][0] : spans[last][1]]
         return ("…" if first > 0 else "") + piece + ("…" if last < len(spans) - 1 else "")
 
-    def _with_following(self, text: str, span: Span) -> str:
-        """The sentence and those after it in the passage, cut at `max_words` words.
+    def _with_following(self, text: str, span: Span, budget: int | None = None) -> str:
+        """The sentence and those after it in the passage, cut at `budget` words.
 
         The sentence that matches the question best often sets up the answer and
         the next ones give it ("... the Treaty of Paris. It was signed in 1763").
@@ -245,7 +157,7 @@ class ExtractiveAnswerer(Runnable[AnswerRequest, Answer]):
         with the long-sentence cut below; benchmarks/README.md).
         """
         end = span[1]
-        room = self.max_words - _word_count(text[span[0] : end])
+        room = (budget or self.max_words) - _word_count(text[span[0] : end])
         for begin, finish in (s for s in sentences(text) if s[0] >= span[1]):
             if room <= 0:
                 break
@@ -254,6 +166,7 @@ class ExtractiveAnswerer(Runnable[AnswerRequest, Answer]):
                 end, room = finish, room - _word_count(after)
                 continue
             words = word_spans(after)
+            room = min(room, len(words))  # "–" and the like count as words to split() only
             while room > 0 and _word_count(after[: words[room - 1][2]]) > room:
                 room -= 1
             if room > 0:
@@ -268,7 +181,20 @@ class ExtractiveAnswerer(Runnable[AnswerRequest, Answer]):
             citations=tuple(request.passages[:3]),
             abstained=True,
             confidence=confidence,
+            sure=False,
         )
+
+
+def reader_input(request: AnswerRequest) -> ReaderInput:
+    """The request as the reader model reads it: each sentence's cosine with the question."""
+    cosines = []
+    query = None if request.query_vector is None else np.asarray(request.query_vector, np.float32)
+    for rank in range(len(request.passages)):
+        vectors = request.sentence_vectors[rank] if rank < len(request.sentence_vectors) else None
+        cosines.append(None if query is None or vectors is None or len(vectors) == 0
+                       else vectors @ query)
+    return ReaderInput(request.question, request.passages, request.idf, request.earlier,
+                       tuple(cosines))
 
 
 def _word_count(text: str) -> int:
@@ -279,8 +205,8 @@ def _word_count(text: str) -> int:
 def _matched_middle(sentence: str, weights: dict[str, float]) -> Span | None:
     """The middle one of the sentence's words that the question has too.
 
-    A long sentence is cut around it when there is no typed span to centre on:
-    the answer sits near what the question restates, not at the sentence's start
+    A long sentence is cut around it when there is no span to centre on: the
+    answer sits near what the question restates, not at the sentence's start
     (on SQuAD 0.745 of cut answers held an accepted answer this way, against 0.724
     keeping the first words; first 1,000 answerable questions).
     """

@@ -52,6 +52,18 @@ class Generation:
 
 
 @dataclass(frozen=True)
+class Alternative:
+    """Another possible answer, from another passage, shown when the answer is not sure."""
+
+    text: str  # the extract, without a citation marker
+    citation: Citation
+    confidence: float  # the fitted probability that this one is right
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
 class Answer:
     """An answer with inline `[n]` markers that point at `citations[n-1]`.
 
@@ -59,6 +71,10 @@ class Answer:
     says so; `citations` then lists the closest passages that were considered.
     `span` is the exact phrase (a number, date or name) that answers a
     "how many / when / who / where" question, when one was found.
+    `confidence` is the reader model's probability that the answer is right.
+    `sure` is False when it is above the abstention threshold but below the
+    "sure" level (the text then says so) and for abstentions; `alternatives`
+    then lists up to three best answers of other passages, each with its citation.
     `unsupported` lists the sentences of an LLM-written answer that the grounding
     check found unsupported by the passages they cite (empty for the extractive
     answerer, whose sentence is quoted from a passage). When none was supported,
@@ -82,6 +98,9 @@ class Answer:
     corrected_question: str | None = None  # the question as searched, its typos corrected
     generation: Generation | None = field(default=None, compare=False)
 
+    sure: bool = True
+    alternatives: tuple[Alternative, ...] = ()
+
     @property
     def focus(self) -> str | None:
         """The answer's words as they read in the document: no markers, bold or ellipses."""
@@ -96,6 +115,7 @@ class Answer:
         data["unsupported"] = list(self.unsupported)
         if self.generation is not None:
             data["generation"]["claims"] = list(self.generation.claims)
+        data["alternatives"] = [a.to_dict() for a in self.alternatives]
         return data
 
     def to_json(self, indent: int | None = 2) -> str:

@@ -65,11 +65,10 @@ class Settings(BaseSettings):
 
     # Answering.
     max_answer_words: int = Field(default=40, ge=5)
-    # Calibrated by benchmarks/answers.py (figures: benchmarks/results/answers.json): 4% of
-    # the first 1,000 answerable SQuAD questions fall below 0.438. On all 6,078 it wrongly
-    # abstains on 3.8% of answerable questions and abstains on only 7.4% of unanswerable
-    # ones: the confidence separates SQuAD 2.0's unanswerable questions poorly (AUC 0.61).
-    abstain_threshold: float = Field(default=0.438, ge=0, le=1)
+    # Unset: the reader model's own threshold, chosen on held-out folds by
+    # benchmarks/fit_reader.py (qa/reader/README.md). The confidence is the model's
+    # probability that the answer is right.
+    abstain_threshold: float | None = Field(default=None, ge=0, le=1)
     max_question_chars: int = Field(default=2000, ge=10)
 
     # LLM-written answers (optional; "extractive" needs no model). See README.

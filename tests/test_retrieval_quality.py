@@ -10,6 +10,7 @@ import pytest
 from ingest import Ingestor, ingest_paths
 from qa import Assistant
 from qa.answerer import AnswerRequest, ExtractiveAnswerer
+from qa.reader.model import load_model
 from qa.rescoring import WEIGHTS, PassageTerms, features, score
 from qa.retrieval import _best_two
 from qa.types import Citation
@@ -151,7 +152,8 @@ def _request(question: str, text: str) -> AnswerRequest:
 def test_the_sentences_after_the_answer_come_while_they_fit_and_the_next_is_cut():
     text = ("The Treaty of Lindqvist ended the harbour dispute. It was signed in 1763. Both "
             "towns kept copies. The quay was rebuilt in stone over the following twenty years.")
-    answer = ExtractiveAnswerer(max_words=20, abstain_threshold=0.0).invoke(
+    sure = replace(load_model(), sure=0.0)  # the extract itself, without the "not sure" lead
+    answer = ExtractiveAnswerer(max_words=20, abstain_threshold=0.0, model=sure).invoke(
         _request("What ended the harbour dispute?", text))
     body = answer.text.removesuffix(" [1]")
     assert body.startswith("The Treaty of Lindqvist ended the harbour dispute. It was signed "

@@ -1,0 +1,206 @@
+"""Fitting the reader's heads from cached retrieval (benchmarks/reader_data.py).
+
+Feature matrices come from the same code the answerer runs (qa/reader/); the
+logistic regressions are scikit-learn's (the `fit` extra), exported as plain
+mean / scale / coefficients for qa/reader/model.py. Every question belongs to
+a fold named by its article, so nothing is ever scored by a head fitted on
+its own article.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import pickle
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from benchmarks.reader_data import CachedQuestion, CachedSet
+from qa.answerer import AnswerRequest
+from qa.evaluation import find_any, normalize
+from qa.reader.features import ReaderInput, sentence_table
+from qa.reader.model import LogisticHead, ReaderModel, TreesHead
+from qa.reader.reader import span_table
+
+FOLDS = 4
+READER_SOURCES = Path(__file__).resolve().parents[1] / "qa" / "reader"
+
+
+def fold_names(questions: Sequence[CachedQuestion]) -> list[str]:
+    """Each question's fold: its set and its article's place in the set's sorted articles.
+
+    News articles whose file number is even are fitted on, odd ones only reported on.
+    """
+    articles: dict[str, list[str]] = {}
+    for q in questions:
+        articles.setdefault(q.dataset, [])
+        if q.article not in articles[q.dataset]:
+            articles[q.dataset].append(q.article)
+    order = {name: sorted(found) for name, found in articles.items()}
+    names = []
+    for q in questions:
+        if q.dataset == "news":
+            digits = "".join(ch for ch in q.article if ch.isdigit()) or "0"
+            names.append("news-even" if int(digits) % 2 == 0 else "news-odd")
+        else:
+            names.append(f"{q.dataset}-{order[q.dataset].index(q.article) % FOLDS}")
+    return names
+
+
+def idf_of(cached: CachedSet):
+    table, missing = cached.idf, cached.idf_missing
+    return lambda term: table.get(term, missing)
+
+
+def reader_of(q: CachedQuestion, cached: CachedSet) -> ReaderInput:
+    return ReaderInput(q.question, tuple(q.passages), idf_of(cached), tuple(q.earlier),
+                       tuple(q.cosines))
+
+
+def request_of(q: CachedQuestion, cached: CachedSet) -> AnswerRequest:
+    """The answerer's request, rebuilt from the cache.
+
+    The cache keeps each sentence's cosine with the question, not its vector: as
+    one-column "vectors" against the query vector [1] they give the same cosines.
+    """
+    vectors = tuple(np.zeros((0, 1), np.float32) if c is None else np.asarray(c)[:, None]
+                    for c in q.cosines)
+    return AnswerRequest(q.question, tuple(q.passages), idf_of(cached), tuple(q.earlier),
+                         query_vector=np.ones(1, np.float32), sentence_vectors=vectors)
+
+
+@dataclass
+class Matrices:
+    """Sentence and span rows of every question, with labels and the question each belongs to."""
+
+    sentence_x: np.ndarray
+    sentence_y: np.ndarray
+    sentence_q: np.ndarray
+    span_x: np.ndarray
+    span_y: np.ndarray
+    span_q: np.ndarray
+
+
+def _code_hash() -> str:
+    digest = hashlib.sha1()
+    for path in sorted(READER_SOURCES.glob("*.py")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def matrices(questions: Sequence[CachedQuestion], sets: dict[str, CachedSet],
+             workdir: Path) -> Matrices:
+    """Feature rows for all questions, cached under `workdir` per version of qa/reader/."""
+    key = hashlib.sha1(("|".join(q.id for q in questions) + _code_hash()).encode()).hexdigest()
+    path = workdir / f"features-{key[:16]}.pkl"
+    if path.exists():
+        return pickle.loads(path.read_bytes())
+    sx, sy, sq, px, py, pq = [], [], [], [], [], []
+    for number, q in enumerate(questions):
+        reader = reader_of(q, sets[q.dataset])
+        table = sentence_table(reader)
+        labels = [q.answerable and find_any(s.text, q.answers) is not None
+                  for s in table.sentences]
+        sx.append(table.features.astype(np.float32))
+        sy.extend(labels)
+        sq.extend([number] * len(labels))
+        if any(labels):  # the spans of the first sentence that holds an answer
+            sentence = table.sentences[labels.index(True)]
+            words, found, features = span_table(sentence.text, table, reader)
+            accepted = {normalize(a) for a in q.answers}
+            for first, last in found:
+                text = sentence.text[words[first].begin : words[last].end]
+                py.append(normalize(text) in accepted)
+            px.append(features.astype(np.float32))
+            pq.extend([number] * len(found))
+        if number % 2000 == 0:
+            print(f"features: {number}/{len(questions)}", file=sys.stderr)
+    result = Matrices(np.vstack(sx), np.asarray(sy, bool), np.asarray(sq),
+                      np.vstack(px), np.asarray(py, bool), np.asarray(pq))
+    path.write_bytes(pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
+    return result
+
+
+def fit_head(x: np.ndarray, y: np.ndarray, names: Sequence[str], strength: float = 1.0,
+             weight: np.ndarray | None = None) -> LogisticHead:
+    """A standardised logistic regression, exported for NumPy inference."""
+    from sklearn.linear_model import LogisticRegression
+
+    x = np.asarray(x, np.float64)
+    mean = x.mean(axis=0)
+    scale = x.std(axis=0)
+    scale[scale < 1e-9] = 1.0
+    model = LogisticRegression(C=strength, max_iter=3000)
+    model.fit((x - mean) / scale, y, sample_weight=weight)
+    return LogisticHead(tuple(names), mean, scale, model.coef_[0].astype(np.float64),
+                        float(model.intercept_[0]))
+
+
+def fit_trees(x: np.ndarray, y: np.ndarray, names: Sequence[str], iterations: int = 200,
+              depth: int = 6, weight: np.ndarray | None = None) -> TreesHead:
+    """Gradient-boosted trees, exported as flat node arrays for NumPy inference."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    model = HistGradientBoostingClassifier(max_iter=iterations, max_depth=depth,
+                                           learning_rate=0.1, min_samples_leaf=50,
+                                           early_stopping=False, random_state=0)
+    model.fit(np.asarray(x, np.float64), y, sample_weight=weight)
+    trees = [predictor.nodes for (predictor,) in model._predictors]
+    width = max(len(nodes) for nodes in trees)
+
+    def column(field: str, fill) -> np.ndarray:
+        out = np.full((len(trees), width), fill, dtype=np.asarray(trees[0][field]).dtype)
+        for i, nodes in enumerate(trees):
+            out[i, : len(nodes)] = nodes[field]
+        return out
+
+    head = TreesHead(tuple(names), column("feature_idx", 0).astype(np.int64),
+                     column("num_threshold", 0.0).astype(np.float64),
+                     column("left", 0).astype(np.int64), column("right", 0).astype(np.int64),
+                     column("is_leaf", 1).astype(bool), column("value", 0.0).astype(np.float64),
+                     float(np.ravel(model._baseline_prediction)[0]),
+                     int(max(nodes["depth"].max() for nodes in trees)) + 1)
+    check = np.asarray(x[:500], np.float64)
+    assert np.allclose(head.logits(check), model.decision_function(check), atol=1e-6)
+    return head
+
+
+def zero_head(names: Sequence[str]) -> LogisticHead:
+    size = len(names)
+    return LogisticHead(tuple(names), np.zeros(size), np.ones(size), np.zeros(size), 0.0)
+
+
+def with_heads(sentence, span: LogisticHead, confidence: LogisticHead | None = None,
+               abstain: float = 0.0, sure: float = 0.0, span_threshold: float = 0.0,
+               card: dict | None = None, span_typed: float | None = None) -> ReaderModel:
+    from qa.reader.features import CONFIDENCE_FEATURES
+
+    return ReaderModel(sentence, span, confidence or zero_head(CONFIDENCE_FEATURES), abstain,
+                       sure, span_threshold, card or {}, span_typed)
+
+
+def false_abstention_threshold(confidences: Sequence[float], allowed: float) -> float:
+    """The highest threshold below which at most `allowed` of `confidences` fall."""
+    values = np.sort(np.asarray(confidences, dtype=float))
+    count = int(np.floor(allowed * len(values)))
+    return float(values[min(count, len(values) - 1)]) if len(values) else 0.0
+
+
+def sure_threshold(confidences: Sequence[float], correct: Sequence[bool], precision: float,
+                   least: int = 50) -> float:
+    """The lowest confidence above which at least `precision` of the answers are right."""
+    order = np.argsort(-np.asarray(confidences))
+    values = np.asarray(confidences)[order]
+    right = np.cumsum(np.asarray(correct, float)[order])
+    shares = right / np.arange(1, len(values) + 1)
+    ok = [i for i in range(least, len(values)) if shares[i] >= precision]
+    return float(values[max(ok)]) if ok else 1.0
+
+
+def span_threshold(probabilities: Sequence[float], correct: Sequence[bool],
+                   precision: float) -> float:
+    """The lowest span probability above which at least `precision` of spans hold an answer."""
+    return sure_threshold(probabilities, correct, precision, least=50)

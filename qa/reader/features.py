@@ -1,0 +1,256 @@
+"""Features of candidate answer sentences and of the chosen answer, for the reader model.
+
+Shared by fitting (benchmarks/fit_reader.py, over cached retrieval) and the
+query path (qa/answerer.py, over an `AnswerRequest`), so both compute exactly
+the same numbers. Plain Python and NumPy.
+
+Every sentence of every retrieved passage is a candidate. Besides the word
+overlap the previous answerer used, it is described by its neighbours (a
+sentence saying "the drone" after one naming it), by whether it holds the
+kind of thing the question asks for, by whether it looks like a headline,
+caption, photo credit or the document's first line, by the question's cosine
+with its in-context vector from ingest, and by its passage's retrieval score
+and rank. `SENTENCE_FEATURES` names the columns; `CONFIDENCE_FEATURES` those
+of the confidence model, which describes the chosen answer as a whole.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from qa.reader import spans as span_lib
+from qa.reader.question import KINDS, QuestionProfile
+from seedqa.text import Span, sentences, terms
+
+
+@dataclass(frozen=True)
+class ReaderInput:
+    """What the reader reads: the question and the retrieved passages, best first."""
+
+    question: str
+    passages: tuple  # qa.types.Citation
+    idf: Callable[[str], float]
+    earlier: tuple[str, ...] = ()
+    # Per passage, the question's cosine with each of its sentences (None: not stored).
+    cosines: tuple[np.ndarray | None, ...] = ()
+
+
+@dataclass(frozen=True)
+class Sentence:
+    passage: int
+    number: int  # within the passage
+    span: Span  # offsets in the passage text
+    text: str
+
+
+@dataclass(frozen=True)
+class SentenceTable:
+    profile: QuestionProfile
+    sentences: tuple[Sentence, ...]
+    features: np.ndarray  # one row per sentence, columns SENTENCE_FEATURES
+    passage_terms: tuple[frozenset[str], ...]
+    passage_stems: tuple[frozenset[str], ...]  # every word, stop words included
+
+
+_CREDIT = re.compile(r"\((?:[A-Z][\w.'’-]*\s*){1,5}(?:/|via\s)[^()]{1,60}\)\s*$|"
+                     r"\b(?:Photo|Picture|Image)s?(?::|\s+by)\s", re.I)
+_BYLINE = re.compile(r"^\s*(?:By\s+[A-Z][\w.'’-]+(?:\s+[A-Z][\w.'’-]+){0,3}|"
+                     r"[A-Z][\w.'’-]+\s+[A-Z][\w.'’-]+,\s+(?:BBC|AP|Reuters)\b)", re.I)
+_ANAPHOR = frozenset("it its it's they their them he his she her this these those such "
+                     "the that there".split())
+_FINAL = '.!?"”’)'
+
+
+def _share(found: set | frozenset, weights: dict[str, float], total: float) -> float:
+    return sum(w for t, w in weights.items() if t in found) / total if total > 0 else 0.0
+
+
+def typed_here(words: list, profile: QuestionProfile, kinds: set[str]) -> bool:
+    """Whether the sentence holds a span of one of `kinds` that is not just question words."""
+    if not kinds:
+        return False
+    for first, last in span_lib.candidates(words, profile):
+        if last - first < 4 and span_lib.word_type(words, first, last) in kinds:
+            return True
+    return False
+
+
+def sentence_table(reader: ReaderInput, profile: QuestionProfile | None = None) -> SentenceTable:
+    profile = profile or QuestionProfile.of(reader.question, reader.idf, reader.earlier)
+    weights, total = profile.weights, profile.total
+    # The question's words other than its names: what it says about them (its predicate).
+    predicate = {t: w for t, w in weights.items() if t not in profile.names} or weights
+    predicate_total = sum(predicate.values())
+    # "What / which / why" questions can be answered by any phrase: no type to look for.
+    typed = profile.kind not in ("thing", "reason", "other")
+    exact_kinds = span_lib.typed_kinds(profile.kind) if typed else set()
+    loose_kinds = span_lib.LOOSE.get(profile.kind, set()) if typed else set()
+    kind_row = [1.0 if profile.kind == kind else 0.0 for kind in KINDS]
+    found: list[Sentence] = []
+    raw: list[list[float]] = []
+    passage_terms, passage_stems = [], []
+    scores = [float(p.score) for p in reader.passages]
+    lexical_top = max([p.lexical_score or 0.0 for p in reader.passages] + [1e-9])
+    for rank, passage in enumerate(reader.passages):
+        text = passage.text
+        spans = sentences(text)
+        cosines = reader.cosines[rank] if rank < len(reader.cosines) else None
+        if cosines is not None and len(cosines) != len(spans):
+            cosines = None
+        pieces = [text[b:e] for b, e in spans]
+        term_lists = [terms(piece) for piece in pieces]
+        term_sets = [frozenset(listed) for listed in term_lists]
+        word_lists = [span_lib.sentence_words(piece) for piece in pieces]
+        all_terms = frozenset().union(*term_sets) if term_sets else frozenset()
+        stems = frozenset(w.stem for words in word_lists for w in words) | frozenset(
+            part for words in word_lists for w in words if not w.folded.isalnum()
+            for part in span_lib.parts(w.folded))
+        passage_terms.append(all_terms)
+        passage_stems.append(stems)
+        passage_match = _share(all_terms, weights, total)
+        # A document's lead: its first sentence that is not a headline-like line.
+        lead = -1
+        if passage.start == 0:
+            lead = next((i for i, piece in enumerate(pieces) if not _is_headline(piece)), -1)
+        names_missing = _missing(profile.names, stems)
+        for number, (span, piece) in enumerate(zip(spans, pieces)):
+            own = term_sets[number]
+            listed = term_lists[number]
+            pairs = set(zip(listed, listed[1:]))
+            prev_terms = term_sets[number - 1] if number > 0 else frozenset()
+            next_terms = term_sets[number + 1] if number + 1 < len(spans) else frozenset()
+            match = _share(own, weights, total)
+            words = word_lists[number]
+            n_words = len(piece.split())
+            first_word = words[0].folded if words else ""
+            headline = 1.0 if _is_headline(piece) else 0.0
+            cosine = float(cosines[number]) if cosines is not None else 0.0
+            prev_cos = float(cosines[number - 1]) if cosines is not None and number > 0 else 0.0
+            next_cos = (float(cosines[number + 1]) if cosines is not None
+                        and number + 1 < len(spans) else 0.0)
+            new_terms = [t for t in own if t not in weights]
+            sentence_stems = frozenset(w.stem for w in words)
+            exact = typed_here(words, profile, exact_kinds)
+            loose = typed_here(words, profile, loose_kinds) if not exact else False
+            counted = bool(profile.counted) and any(
+                w.numeric and any(v.stem in profile.counted for v in words[i + 1 : i + 4])
+                for i, w in enumerate(words))
+            prev_match = _share(prev_terms, weights, total)
+            row = [
+                match, len(profile.bigrams & pairs) / len(profile.bigrams) if profile.bigrams
+                else 0.0, passage_match, prev_match, _share(next_terms, weights, total),
+                _share(own | prev_terms, weights, total), _share(own | next_terms, weights, total),
+                cosine, prev_cos, next_cos, 1.0 if cosines is not None else 0.0,
+                1.0 / (rank + 1), 1.0 if rank == 0 else 0.0,
+                scores[rank] - scores[0], passage.dense_score or 0.0,
+                (passage.lexical_score or 0.0) / lexical_top,
+                1.0 if exact else 0.0, 1.0 if loose else 0.0,
+                1.0 if counted else 0.0,
+                1.0 if profile.noun & own else 0.0,
+                headline, 1.0 if _CREDIT.search(piece) else 0.0,
+                1.0 if _BYLINE.match(piece) else 0.0,
+                headline if passage.start == 0 and number == 0 else 0.0,
+                1.0 if number == lead else 0.0,
+                1.0 if number == 0 else 0.0, 1.0 if number + 1 == len(spans) else 0.0,
+                math.log1p(n_words), 1.0 if n_words > 40 else 0.0,
+                len(new_terms) / max(1, len(own)), math.log1p(len(new_terms)),
+                _missing(profile.names, sentence_stems), names_missing,
+                prev_match * (1.0 if first_word in _ANAPHOR else 0.0),
+                number / max(1, len(spans)), math.log(len(spans)),
+                _share(own, predicate, predicate_total),
+                cosine - (passage.dense_score or 0.0),
+                *[(1.0 if exact else 0.0) * k for k in kind_row],
+            ]
+            found.append(Sentence(rank, number, span, piece))
+            raw.append(row)
+    table = np.asarray(raw, dtype=np.float64).reshape(len(raw), len(_BASE) + len(KINDS))
+    if len(table):
+        # The previous answerer's hand-weighted score (word overlap, phrases, the
+        # passage's overlap and rank, type, 0.2 x cosine): one column among the rest.
+        c = {name: i for i, name in enumerate(_BASE)}
+        hand = (0.5 * table[:, c["match"]] + 0.3 * table[:, c["bigram"]]
+                + 0.2 * table[:, c["passage_match"]] + 0.08 * table[:, c["inv_rank"]]
+                + 0.1 * table[:, c["type_exact"]] + 0.2 * table[:, c["cosine"]])
+        table = np.column_stack([table, hand])
+        # Relative to the question's best candidate: what stands out matters, not the level.
+        for column in (0, 1, 7, c["predicate_match"], table.shape[1] - 1):
+            table = np.column_stack([table, table[:, column] - table[:, column].max()])
+    else:
+        table = np.zeros((0, len(SENTENCE_FEATURES)))
+    return SentenceTable(profile, tuple(found), table, tuple(passage_terms), tuple(passage_stems))
+
+
+def _is_headline(piece: str) -> bool:
+    """A short line without final punctuation: a title, a heading, a caption."""
+    return len(piece.split()) <= 14 and piece.rstrip()[-1:] not in _FINAL
+
+
+def _missing(names: Sequence[str], stems: frozenset[str]) -> float:
+    """Share of the question's key names absent from `stems` (0 when it names none)."""
+    if not names:
+        return 0.0
+    return sum(1 for name in names if name not in stems) / len(names)
+
+
+_BASE = (
+    "match", "bigram", "passage_match", "prev_match", "next_match", "with_prev_match",
+    "with_next_match", "cosine", "prev_cosine", "next_cosine", "has_cosine",
+    "inv_rank", "top_passage", "score_gap", "dense", "lexical_rel",
+    "type_exact", "type_loose", "counted_number", "asked_noun", "headline", "credit",
+    "byline", "title_line", "lead", "passage_first", "passage_last", "log_words", "long",
+    "novelty", "log_new_terms", "names_missing_sentence", "names_missing_passage",
+    "anaphor_after_match", "position", "log_passage_sentences", "predicate_match",
+    "cosine_over_passage",
+)
+SENTENCE_FEATURES = (*_BASE, *[f"type_exact_x_{k}" for k in KINDS], "hand_score",
+                     "match_gap", "bigram_gap", "cosine_gap", "predicate_match_gap",
+                     "hand_score_gap")
+
+
+def confidence_features(table: SentenceTable, logits: np.ndarray, chosen: int,
+                        span_logit: float | None, reader: ReaderInput) -> list[float]:
+    """One row of `CONFIDENCE_FEATURES` for answering with sentence `chosen`."""
+    profile = table.profile
+    sentence = table.sentences[chosen]
+    row = table.features[chosen]
+    col = {name: i for i, name in enumerate(SENTENCE_FEATURES)}
+    best = float(logits[chosen])
+    others = np.delete(logits, chosen)
+    second = float(others.max()) if len(others) else best - 10.0
+    other_passages = [float(logits[i]) for i, s in enumerate(table.sentences)
+                      if s.passage != sentence.passage]
+    stems = table.passage_stems[sentence.passage]
+    names = profile.names
+    absent_everywhere = (sum(1 for n in names if not any(n in s for s in table.passage_stems))
+                         / len(names)) if names else 0.0
+    asked = {t: w for t, w in profile.weights.items() if t not in profile.noun} or profile.weights
+    passage_terms = table.passage_terms[sentence.passage]
+    missing = [w for t, w in asked.items() if t not in passage_terms]
+    top_idf = max(asked.values(), default=1.0) or 1.0
+    kind_row = [1.0 if profile.kind == kind else 0.0 for kind in KINDS]
+    return [
+        best, best - second, best - (max(other_passages) if other_passages else best - 10.0),
+        span_logit if span_logit is not None else -5.0, 1.0 if span_logit is None else 0.0,
+        _missing(names, stems), 1.0 if any(n not in stems for n in names) else 0.0,
+        absent_everywhere, min(len(names), 4) / 4.0,
+        _share(passage_terms, asked, sum(asked.values())),
+        max(missing, default=0.0) / top_idf, len(missing) / max(1, len(asked)),
+        row[col["match"]], row[col["cosine"]], row[col["dense"]], row[col["inv_rank"]],
+        row[col["type_exact"]], row[col["headline"]], float(reader.passages[0].score),
+        math.log1p(len(profile.terms)),
+        *kind_row,
+    ]
+
+
+CONFIDENCE_FEATURES = (
+    "sentence_logit", "margin", "margin_other_passages", "span_logit", "no_span",
+    "names_missing", "any_name_missing", "names_missing_everywhere", "names",
+    "coverage", "missing_top_idf", "missing_share", "match", "cosine", "dense", "inv_rank",
+    "type_exact", "headline", "top_score", "question_terms",
+    *[f"kind_{k}" for k in KINDS],
+)

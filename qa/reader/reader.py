@@ -1,0 +1,133 @@
+"""Reading the retrieved passages with the fitted model: sentence, span, confidence.
+
+`read` scores every candidate sentence, takes the best one from a passage that
+holds all the question's key names, picks the best span in it, and computes
+the confidence that answering with it is right. It does the
+same for the best sentence of each other passage, so that an answer that is
+not sure can list the next best ones. The answerer (qa/answerer.py) turns a
+`Reading` into the `Answer` text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from qa.reader import spans as span_lib
+from qa.reader.features import (
+    SENTENCE_FEATURES,
+    ReaderInput,
+    Sentence,
+    SentenceTable,
+    confidence_features,
+    sentence_table,
+)
+from qa.reader.model import ReaderModel
+from seedqa.text import Span
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One candidate answer: a sentence, its best span, and how likely it is right."""
+
+    sentence: Sentence
+    sentence_probability: float
+    span: Span | None  # offsets within `sentence.text`
+    span_probability: float
+    confidence: float  # the fitted probability that this answer is right
+    features: tuple[float, ...] = ()  # its confidence features, for fitting
+
+
+@dataclass(frozen=True)
+class Reading:
+    best: Choice | None
+    alternatives: tuple[Choice, ...]  # the best choice of each other passage, best first
+    table: SentenceTable
+
+
+def span_table(sentence: str, table: SentenceTable, reader: ReaderInput
+               ) -> tuple[list[span_lib.Word], list[tuple[int, int]], np.ndarray]:
+    """The sentence's words, its candidate spans (word indices) and their features."""
+    words = span_lib.sentence_words(sentence)
+    found = span_lib.candidates(words, table.profile, sentence)
+    rows = span_lib.span_features(words, found, table.profile, reader.idf, sentence)
+    features = np.asarray(rows, dtype=np.float64).reshape(len(rows), len(span_lib.SPAN_FEATURES))
+    return words, found, features
+
+
+def best_span(sentence: str, table: SentenceTable, reader: ReaderInput, model: ReaderModel
+              ) -> tuple[Span | None, float, float | None]:
+    """(span offsets in `sentence`, its probability, its logit) of the best candidate."""
+    words, found, features = span_table(sentence, table, reader)
+    if not found:
+        return None, 0.0, None
+    logits = model.span.logits(features)
+    top = int(np.argmax(logits))
+    first, last = found[top]
+    logit = float(logits[top])
+    return span_lib.span_of(words, first, last), float(1 / (1 + np.exp(-logit))), logit
+
+
+def read(reader: ReaderInput, model: ReaderModel, alternatives: int = 3) -> Reading:
+    table = sentence_table(reader)
+    if not table.sentences or table.profile.total <= 0:
+        return Reading(None, (), table)
+    logits = model.sentence.logits(table.features)
+    # A document none of whose retrieved passages holds one of the question's key names
+    # (its capitalised names and numbers) is about something else: it is never the
+    # answer, however well it matches. The document, not the passage: the passage
+    # after the one naming "the Geran-5" calls it "the drone".
+    # So is a document that never names the property a "what is the X of" question asks.
+    names = set(table.profile.names) | set(table.profile.asked)
+    held: dict[str, set[str]] = {}
+    for passage, stems in zip(reader.passages, table.passage_stems):
+        held.setdefault(passage.source, set()).update(stems)
+    allowed = np.asarray([names <= held[reader.passages[s.passage].source]
+                          for s in table.sentences])
+    if not allowed.any():
+        return Reading(None, (), table)
+    order = np.argsort(-np.where(allowed, logits, -np.inf), kind="stable")
+    order = _says_what_was_asked(order[allowed[order]], logits, table)
+    best = _choice(int(order[0]), table, logits, reader, model)
+    others, seen = [], {table.sentences[int(order[0])].passage}
+    for index in order[1:]:
+        if len(others) >= alternatives:
+            break
+        sentence = table.sentences[int(index)]
+        if sentence.passage in seen or sentence.text == best.sentence.text:
+            continue
+        seen.add(sentence.passage)
+        others.append(_choice(int(index), table, logits, reader, model))
+    others.sort(key=lambda choice: -choice.confidence)
+    return Reading(best, tuple(others), table)
+
+
+PREDICATE_MARGIN = 2.0  # logits within which a sentence saying more of the predicate wins
+_PREDICATE = SENTENCE_FEATURES.index("predicate_match")
+
+
+def _says_what_was_asked(order: np.ndarray, logits: np.ndarray, table: SentenceTable
+                         ) -> np.ndarray:
+    """`order` with, first, the close contender that says most of what the question asks.
+
+    The model leans on the in-context sentence vector, which rates a sentence alone
+    in its passage highly whatever it says; among sentences it scores within
+    PREDICATE_MARGIN of its best, the one holding more of the question's predicate
+    (its words other than its names: "target" in "What did the drones target?") goes first.
+    """
+    close = [i for i in order[:3] if logits[i] >= logits[order[0]] - PREDICATE_MARGIN]
+    best = max(close, key=lambda i: table.features[i, _PREDICATE])
+    if table.features[best, _PREDICATE] <= table.features[order[0], _PREDICATE]:
+        return order
+    return np.concatenate([[best], order[order != best]])
+
+
+def _choice(index: int, table: SentenceTable, logits: np.ndarray, reader: ReaderInput,
+            model: ReaderModel) -> Choice:
+    sentence = table.sentences[index]
+    span, span_probability, span_logit = best_span(sentence.text, table, reader, model)
+    features = confidence_features(table, logits, index, span_logit, reader)
+    confidence = float(model.confidence.probabilities(np.asarray(features))[0])
+    return Choice(sentence, float(1 / (1 + np.exp(-logits[index]))), span, span_probability,
+                  confidence, tuple(features))
