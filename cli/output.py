@@ -39,6 +39,12 @@ def print_answer(assistant: Assistant, question: str, *, as_json: bool) -> None:
         for sentence in answer.unsupported:
             click.echo(f"  ✗ {safe(sentence, one_line=True)}")
     _print_sources(answer)
+    if answer.alternatives:
+        click.echo("\nOther possible answers, from other passages:")
+        for other in answer.alternatives:
+            where = Path(other.citation.source).name
+            click.echo(f"  - {safe(_plain(other.text))} ({safe(other.citation.title, one_line=True)}, "
+                       f"{safe(where, one_line=True)})")
 
 
 def _stream(assistant: Assistant, question: str) -> tuple[Answer, str]:

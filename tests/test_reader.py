@@ -170,3 +170,24 @@ def test_a_sure_answer_has_no_alternatives(seed_assistant):
     if answer.sure:
         assert answer.alternatives == ()
         assert not re.match(r"I'm not sure", answer.text)
+
+
+def test_a_hedged_answer_shows_its_alternatives_in_the_chat_and_on_the_command_line(seed_index):
+    import click
+    from click.testing import CliRunner
+
+    from cli.output import print_answer
+    from ui import render
+
+    assistant = Assistant(seed_index)
+    assistant.answerer = ExtractiveAnswerer(40, model=replace(load_model(), sure=1.0))
+    answer = assistant.answer("How many drones did Russia fire at Ukraine overnight?")
+    assert answer.alternatives
+    shown = render.answer_message(answer, 0)
+    assert "Not sure" in shown and "Other possible answers" in shown
+    assert shown.count("seedqa-excerpt") == len(answer.citations) + len(answer.alternatives)
+
+    command = click.command()(lambda: print_answer(assistant, answer.question, as_json=False))
+    printed = CliRunner().invoke(command).output
+    assert "Other possible answers, from other passages:" in printed
+    assert printed.count("\n  - ") == len(answer.alternatives)

@@ -54,6 +54,7 @@ CSS = """
 }
 .seedqa-abstained .seedqa-badge { background: #fef3c7; color: #92400e; font-style: normal; }
 .seedqa-abstained .seedqa-sources { opacity: 0.75; font-style: normal; }
+.seedqa-unsure { background: var(--color-accent-soft); }
 .seedqa-error { border-left: 4px solid #dc2626; padding-left: 10px; }
 .seedqa-error .seedqa-badge { background: #fee2e2; color: #991b1b; }
 .seedqa-sources-heading {

@@ -134,11 +134,31 @@ def answer_message(answer: Answer, turn: int, *, final: bool = True) -> str:
     parts = [f'<div class="seedqa-answer {kind}{state}">']
     if answer.abstained and final:
         parts.append('<div class="seedqa-badge">Not in the documents</div>')
+    elif not answer.sure and final:
+        parts.append('<div class="seedqa-badge seedqa-unsure">Not sure</div>')
     parts.append(f'<div class="seedqa-answer-text">{body}</div>')
     if final and answer.citations:
         parts.append(_sources(answer, turn))
+    if final and answer.alternatives:
+        parts.append(_alternatives(answer))
     parts.append("</div>")
     return "".join(parts)
+
+
+def _alternatives(answer: Answer) -> str:
+    """The next best answers from other passages, each with the passage it comes from."""
+    items = [
+        '<li class="seedqa-source">'
+        f'<div class="seedqa-answer-text">{answer_text(other.text, None, 0)}</div>'
+        f'<span class="seedqa-source-title">{_text(other.citation.title or _file_name(other.citation.source))}</span>'
+        + (f' <span class="seedqa-source-meta">{_meta(other.citation)}</span>'
+           if _meta(other.citation) else "")
+        + f'<div class="seedqa-excerpt">{_text(excerpt(other.citation.text, other.text.replace("**", ""), EXCERPT_CHARS))}</div>'
+        "</li>"
+        for other in answer.alternatives
+    ]
+    return ('<div class="seedqa-sources-heading">Other possible answers, from other passages</div>'
+            f'<ol class="seedqa-sources seedqa-alternatives">{"".join(items)}</ol>')
 
 
 def pending_message() -> str:
