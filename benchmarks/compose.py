@@ -249,6 +249,31 @@ def scale_section(result: dict | None) -> list[str]:
     return lines
 
 
+def reader_section(result: dict | None) -> list[str]:
+    lines = _opening("## 2a. The fitted reader, on data it was not fitted on",
+                     result, "benchmarks.fit_reader")
+    if result is None:
+        return lines
+    keys = ("accuracy", "span_accuracy", "span_exact_match", "abstention", "false_abstention",
+            "abstention_auc", "citation_correctness")
+    rows = []
+    for label, found in (("SQuAD, article folds: reader", result["held_out"]["squad"]),
+                         ("SQuAD: previous answerer", result["legacy"]["squad"]),
+                         ("news, odd articles: reader", result["held_out"]["news_odd"]),
+                         ("news, odd articles: previous answerer", result["legacy"]["news_odd"])):
+        rows.append([label, str(found.get("questions"))] + [_pct(found.get(k)) for k in keys])
+    lines += _table(["answerer, questions", "n", *keys], rows)
+    seconds = result.get("seconds", {})
+    lines += [f"Fitting took {seconds.get('total', 0) / 60:.1f} min on this machine's 2 cores "
+              "(retrieval cached). SQuAD figures are each article fold's, read by a model "
+              "fitted on the other three folds and the training articles; news figures are "
+              "on articles whose questions were never fitted on. Without abstention SQuAD "
+              f"accuracy is {_pct(result['held_out'].get('squad_accuracy_no_abstention'))} "
+              f"(previous: {_pct(result['legacy']['squad_no_abstention'].get('accuracy'))}). "
+              "What the model is and how it is fitted: qa/reader/README.md.", ""]
+    return lines
+
+
 def answer_sets_section(result: dict | None) -> list[str]:
     lines = _opening("## 2b. Answers on the question sets: seedqa, its previous answerer, the "
                      "tutorial", result, "benchmarks.answer_sets")
@@ -318,6 +343,7 @@ def main() -> None:
     ]
     lines += retrieval_section(_load("retrieval"))
     lines += answers_section(_load("answers"))
+    lines += reader_section(_load("reader"))
     lines += answer_sets_section(_load("answer_sets"))
     lines += latency_section(_load("latency"), _load("coldstart"))
     lines += ingest_section(_load("ingest_speed"))
