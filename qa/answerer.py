@@ -14,10 +14,10 @@ answerer can take its place in the same chain.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 import numpy as np
 from langchain_core.runnables import Runnable, RunnableConfig
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 from qa import prompts
 from qa.reader.features import ReaderInput
@@ -28,17 +28,44 @@ from qa.types import Alternative, Answer, Citation
 from seedqa.text import Span, sentences, stem, word_spans
 
 
-@dataclass(frozen=True)
-class AnswerRequest:
+class AnswerRequest(BaseModel):
+    """What an answerer answers from: the question and the retrieved passages, as plain data.
+
+    A public, JSON-schemable type (`ExtractiveAnswerer().get_input_jsonschema()`):
+    a request written as JSON and read back is answered the same. `term_weights`
+    holds the idf of every term of the question, the earlier questions and the
+    passages; `sentence_cosines` the question's cosine with each sentence of each
+    passage (`None` for a passage stored without sentence vectors). The assistant
+    also attaches the live index's idf and embedding model, for what the data
+    does not hold (the words an LLM writes, which its grounding check weighs).
+    """
+
+    model_config = ConfigDict(frozen=True)
+
     question: str
     passages: tuple[Citation, ...]
-    idf: Callable[[str], float]
-    earlier: tuple[str, ...] = ()  # earlier questions this one refers back to
-    # For the LLM answerer's grounding check (the extractive reader uses the sentence vectors).
-    query_vector: np.ndarray | None = field(default=None, compare=False)
-    embed: Callable[[list[str]], np.ndarray] | None = field(default=None, compare=False)
-    # Per passage, its sentences' vectors from ingest (rows in `sentences()` order), if any.
-    sentence_vectors: tuple[np.ndarray, ...] = field(default=(), compare=False)
+    earlier: tuple[str, ...] = Field(default=(), description="earlier questions it leans on")
+    term_weights: dict[str, float] = Field(default_factory=dict)
+    unknown_weight: float = Field(default=1.0, description="the weight of a term no passage has")
+    sentence_cosines: tuple[tuple[float, ...] | None, ...] = ()
+    _idf: Callable[[str], float] | None = PrivateAttr(default=None)
+    _embed: Callable[[list[str]], np.ndarray] | None = PrivateAttr(default=None)
+
+    def idf(self, term: str) -> float:
+        found = self.term_weights.get(term)
+        if found is not None:
+            return found
+        return self._idf(term) if self._idf is not None else self.unknown_weight
+
+    @property
+    def embed(self) -> Callable[[list[str]], np.ndarray] | None:
+        return self._embed
+
+    def attach(self, idf: Callable[[str], float], embed: Callable[[list[str]], np.ndarray]
+               ) -> AnswerRequest:
+        """This request with the live index's idf and embedding model behind it."""
+        self._idf, self._embed = idf, embed
+        return self
 
 
 class ExtractiveAnswerer(Runnable[AnswerRequest, Answer]):
@@ -186,15 +213,11 @@ class ExtractiveAnswerer(Runnable[AnswerRequest, Answer]):
 
 
 def reader_input(request: AnswerRequest) -> ReaderInput:
-    """The request as the reader model reads it: each sentence's cosine with the question."""
-    cosines = []
-    query = None if request.query_vector is None else np.asarray(request.query_vector, np.float32)
-    for rank in range(len(request.passages)):
-        vectors = request.sentence_vectors[rank] if rank < len(request.sentence_vectors) else None
-        cosines.append(None if query is None or vectors is None or len(vectors) == 0
-                       else vectors @ query)
-    return ReaderInput(request.question, request.passages, request.idf, request.earlier,
-                       tuple(cosines))
+    """The request as the reader model reads it."""
+    cosines = tuple(None if found is None else np.asarray(found, dtype=np.float32)
+                    for found in request.sentence_cosines)
+    cosines += (None,) * (len(request.passages) - len(cosines))
+    return ReaderInput(request.question, request.passages, request.idf, request.earlier, cosines)
 
 
 def _word_count(text: str) -> int:

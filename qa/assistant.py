@@ -13,6 +13,8 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from qa.answerer import AnswerRequest, ExtractiveAnswerer
 from qa.conversation import earlier_questions, search_query
 from qa.retrieval import Corpus, HybridRetriever
@@ -21,7 +23,7 @@ from seedqa.errors import (DocumentNotFoundError, IndexNotReadyError, InvalidQue
                            LLMSetupError)
 from seedqa.settings import Settings
 from index import DocumentRecord, Index
-from seedqa.text import words
+from seedqa.text import terms, words
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
@@ -127,15 +129,18 @@ class Assistant:
         query = search_query(question, history)
         query_vector = self.index.embed([query])[0]
         passages = self.retriever.rank(query, self.settings.top_k, query_vector, corpus)
-        return AnswerRequest(
-            question=question,
-            passages=tuple(passages),
-            idf=corpus.lexical.idf,
-            earlier=earlier_questions(question, history),
-            query_vector=query_vector,
-            embed=self.index.embed,
-            sentence_vectors=tuple(corpus.sentences_of(corpus.rows[p.chunk_id]) for p in passages),
-        )
+        earlier = earlier_questions(question, history)
+        rows = [corpus.rows[passage.chunk_id] for passage in passages]
+        said = {term for text in (question, *earlier) for term in terms(text)}
+        said.update(term for row in rows for term in corpus.terms_of(row).terms)
+        query = np.asarray(query_vector, dtype=np.float32)
+        cosines = tuple(tuple((vectors @ query).tolist()) if len(vectors) else None
+                        for vectors in map(corpus.sentences_of, rows))
+        request = AnswerRequest.model_construct(  # built from checked parts: no validation
+            question=question, passages=tuple(passages), earlier=earlier,
+            term_weights={term: corpus.lexical.idf(term) for term in said},
+            unknown_weight=corpus.lexical.idf(""), sentence_cosines=cosines)
+        return request.attach(corpus.lexical.idf, self.index.embed)
 
     def _check(self, question: str) -> str:
         if not isinstance(question, str) or not question.strip():

@@ -151,3 +151,15 @@ def test_fold_lines_joins_hard_wrapped_prose_and_keeps_headings_and_lists():
     assert "range of nearly 1,000km." in folded
     assert folded.startswith("Harbour Report\n\n") and "- item one\n- item two" in folded
     assert len(folded) == len(text)  # offsets into the text still hold
+
+
+def test_the_answerers_input_is_json_with_a_schema_and_answers_the_same(seed_index):
+    from qa.answerer import AnswerRequest
+
+    assistant = Assistant(seed_index)
+    schema = assistant.answerer.get_input_jsonschema()
+    assert {"question", "passages", "term_weights", "sentence_cosines"} <= set(schema["properties"])
+    request = assistant._request("How many drones did Russia fire at Ukraine overnight?", None)
+    again = AnswerRequest.model_validate_json(request.model_dump_json())
+    assert again.embed is None and again.passages == request.passages
+    assert assistant.answerer.invoke(again).text == assistant.answerer.invoke(request).text
