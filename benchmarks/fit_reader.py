@@ -16,7 +16,7 @@
    answer). The confidence head and the thresholds are cross-fitted the same way.
 4. Held-out report: each SQuAD fold answered by the model fitted without it
    (thresholds chosen without it too), odd news by the final model, scored by
-   qa.evaluation (what `seedqa eval` uses), beside the previous answerer on the
+   evaluation (what `seedqa eval` uses), beside the previous answerer on the
    same retrieval.
 5. The final model: all heads fitted on every fitting fold, thresholds on all
    cross-fitted confidences; written with its card to qa/reader/weights.json.
@@ -47,14 +47,9 @@ from benchmarks.reader_fitting import (
     sure_threshold,
     with_heads,
 )
-from qa.evaluation import (
-    Question,
-    answer_body,
-    compute_metrics,
-    find_any,
-    normalize,
-    score,
-)
+from evaluation.metrics import compute_metrics
+from evaluation.questions import Question, answer_body, find_any, normalize
+from evaluation.run import score
 from qa.reader.features import CONFIDENCE_FEATURES, SENTENCE_FEATURES
 from qa.reader.spans import SPAN_FEATURES
 

@@ -365,3 +365,16 @@ def _matched_middle(sentence: str, weights: dict[str, float]) -> Span | None:
     """
     matched = [(begin, end) for word, begin, end in word_spans(sentence) if stem(word) in weights]
     return matched[len(matched) // 2] if matched else None
+
+
+def legacy_request(request) -> AnswerRequest:
+    """The shipped answerer's request (qa.answerer.AnswerRequest) in this answerer's terms.
+
+    It keeps the question's cosine with each sentence, not the vectors: as
+    one-column "vectors" against a query vector [1] they give the same cosines.
+    """
+    vectors = tuple(np.zeros((0, 1), np.float32) if c is None else np.asarray(c, np.float32)[:, None]
+                    for c in request.sentence_cosines)
+    return AnswerRequest(request.question, tuple(request.passages), request.idf,
+                         tuple(request.earlier), query_vector=np.ones(1, np.float32),
+                         embed=request.embed, sentence_vectors=vectors)

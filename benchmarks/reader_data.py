@@ -112,8 +112,9 @@ def collect(name: str, documents: Path, items: list[dict], workdir: Path,
             limit: int | None = None) -> CachedSet:
     """Index `documents`, ask `items`, and cache what the reader needs."""
     from benchmarks.legacy_answerer import ExtractiveAnswerer as LegacyAnswerer
+    from benchmarks.legacy_answerer import legacy_request
     from qa import Assistant
-    from qa.evaluation import Question
+    from evaluation.questions import Question
     from seedqa.settings import Settings
     from seedqa.text import sentences, terms
 
@@ -135,13 +136,12 @@ def collect(name: str, documents: Path, items: list[dict], workdir: Path,
         question = Question.from_dict(item)
         history = _history(assistant, question.history, history_cache)
         request = assistant._request(question.question, history, corpus)
-        old = legacy.invoke(request)
+        old = legacy.invoke(legacy_request(request))
         cosines = []
-        for passage, vectors in zip(request.passages, request.sentence_vectors):
+        for passage, found in zip(request.passages, request.sentence_cosines):
             spans = sentences(passage.text)
-            ok = len(vectors) == len(spans) and len(spans) > 0
-            cosines.append((vectors @ np.asarray(request.query_vector, np.float32)).astype(
-                np.float32) if ok else None)
+            ok = found is not None and len(found) == len(spans) and len(spans) > 0
+            cosines.append(np.asarray(found, np.float32) if ok else None)
             vocabulary.update(terms(passage.text))
         for text in (question.question, *request.earlier):
             vocabulary.update(terms(text))

@@ -20,7 +20,7 @@ import numpy as np
 
 from benchmarks.reader_data import CachedQuestion, CachedSet
 from qa.answerer import AnswerRequest
-from qa.evaluation import find_any, normalize
+from evaluation.questions import find_any, normalize
 from qa.reader.features import ReaderInput, sentence_table
 from qa.reader.model import LogisticHead, ReaderModel, TreesHead
 from qa.reader.reader import span_table
@@ -61,15 +61,12 @@ def reader_of(q: CachedQuestion, cached: CachedSet) -> ReaderInput:
 
 
 def request_of(q: CachedQuestion, cached: CachedSet) -> AnswerRequest:
-    """The answerer's request, rebuilt from the cache.
-
-    The cache keeps each sentence's cosine with the question, not its vector: as
-    one-column "vectors" against the query vector [1] they give the same cosines.
-    """
-    vectors = tuple(np.zeros((0, 1), np.float32) if c is None else np.asarray(c)[:, None]
-                    for c in q.cosines)
-    return AnswerRequest(q.question, tuple(q.passages), idf_of(cached), tuple(q.earlier),
-                         query_vector=np.ones(1, np.float32), sentence_vectors=vectors)
+    """The answerer's request, rebuilt from the cache (which keeps the sentence cosines)."""
+    cosines = tuple(None if c is None else tuple(float(x) for x in c) for c in q.cosines)
+    request = AnswerRequest.model_construct(question=q.question, passages=tuple(q.passages),
+                                            earlier=tuple(q.earlier), term_weights={},
+                                            unknown_weight=1.0, sentence_cosines=cosines)
+    return request.attach(idf_of(cached), None)
 
 
 @dataclass
