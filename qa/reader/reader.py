@@ -10,7 +10,7 @@ not sure can list the next best ones. The answerer (qa/answerer.py) turns a
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -90,6 +90,7 @@ def read(reader: ReaderInput, model: ReaderModel, alternatives: int = 3) -> Read
     order = np.argsort(-np.where(allowed, logits, -np.inf), kind="stable")
     order = _says_what_was_asked(order[allowed[order]], logits, table)
     best = _choice(int(order[0]), table, logits, reader, model)
+    order, best = _body_over_caption(order, best, table, logits, reader, model)
     others, seen = [], {table.sentences[int(order[0])].passage}
     for index in order[1:]:
         if len(others) >= alternatives:
@@ -121,6 +122,30 @@ def _says_what_was_asked(order: np.ndarray, logits: np.ndarray, table: SentenceT
     if table.features[best, _PREDICATE] <= table.features[order[0], _PREDICATE]:
         return order
     return np.concatenate([[best], order[order != best]])
+
+
+_CAPTION = [SENTENCE_FEATURES.index(name) for name in ("headline", "credit", "byline")]
+
+
+def _body_over_caption(order: np.ndarray, best: Choice, table: SentenceTable, logits: np.ndarray,
+                       reader: ReaderInput, model: ReaderModel) -> tuple[np.ndarray, Choice]:
+    """A headline, photo caption or byline is never the answer when the body states it too.
+
+    "Russia fired 165 drones ... (Michael Shtekel/AP)" under a photo repeats the
+    article's sentence: the body's sentence holding the same span answers instead.
+    """
+    first = int(order[0])
+    if best.span is None or not table.features[first, _CAPTION].any():
+        return order, best
+    said = best.sentence.text[best.span[0]:best.span[1]]
+    for index in order[1:]:
+        index = int(index)
+        if not table.features[index, _CAPTION].any() and said in table.sentences[index].text:
+            body = _choice(index, table, logits, reader, model)
+            # The same answer, stated in the body: at least as likely right as the caption's.
+            return (np.concatenate([[index], order[order != index]]),
+                    replace(body, confidence=max(body.confidence, best.confidence)))
+    return order, best
 
 
 def _choice(index: int, table: SentenceTable, logits: np.ndarray, reader: ReaderInput,
