@@ -18,7 +18,7 @@ from fastapi import APIRouter, File, UploadFile
 from api.errors import APIError
 from api.models import (ERRORS, DocumentOut, DocumentsOut, DocumentText, RemovedOut, UploadedFile,
                         UploadOut, document_id)
-from seedqa.errors import DocumentNotFoundError, SeedqaError
+from seedqa.errors import DocumentNotFoundError, IndexNotReadyError, SeedqaError
 from seedqa.settings import Settings
 from ui import render
 from ui.app import UPLOAD_TYPES
@@ -48,7 +48,11 @@ def documents_router(assistant: Assistant, settings: Settings) -> APIRouter:
 
     @router.get("/v1/documents", response_model=DocumentsOut, summary="List the indexed documents")
     def listing() -> DocumentsOut:
-        return DocumentsOut(documents=[described(r) for r in assistant.documents()])
+        try:
+            records = assistant.documents()
+        except IndexNotReadyError:  # no index yet: the first upload makes one
+            records = []
+        return DocumentsOut(documents=[described(r) for r in records])
 
     @router.get("/v1/documents/{doc_id}", response_model=DocumentText,
                 summary="One document, with its full text")

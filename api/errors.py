@@ -13,7 +13,9 @@ from starlette.exceptions import HTTPException
 from seedqa.errors import (
     DocumentNotFoundError,
     IndexBusyError,
+    IndexCorruptError,
     IndexNotReadyError,
+    IndexReplacedError,
     IndexWriteError,
     IngestError,
     InvalidQuestionError,
@@ -36,6 +38,8 @@ _STATUS: tuple[tuple[type[SeedqaError], int, str], ...] = (
     (IndexWriteError, 507, "index_write_error"),
     (LLMRequestError, 502, "llm_request_error"),
     (LLMSetupError, 503, "llm_unavailable"),
+    (IndexCorruptError, 503, "index_corrupt"),
+    (IndexReplacedError, 503, "index_replaced"),
     (SeedqaError, 400, "invalid_request_error"),
 )
 

@@ -23,6 +23,7 @@ from seedqa.errors import (DocumentNotFoundError, IndexNotReadyError, InvalidQue
                            LLMSetupError)
 from seedqa.settings import Settings
 from index import DocumentRecord, Index
+from seedqa.terminal import safe
 from seedqa.text import terms, words
 
 if TYPE_CHECKING:
@@ -145,7 +146,8 @@ class Assistant:
     def _check(self, question: str) -> str:
         if not isinstance(question, str) or not question.strip():
             raise InvalidQuestionError("The question is empty; type a question about your documents.")
-        question = " ".join(question.split())
+        # Control characters and terminal escapes ("\x1b[31m") are not part of a question.
+        question = " ".join(safe(question).split())
         if _SURROGATE.search(question):
             raise InvalidQuestionError(
                 "The question holds bytes that are not text (it is not valid UTF-8); "

@@ -85,8 +85,8 @@ def test_upload_size_limits(tmp_path):
     assert not list((tmp_path / "index" / "uploads").glob("*.txt"))
 
 
-def test_an_unexpected_failure_is_a_plain_500(tmp_path):
-    """A real fault (the index file is garbage): a plain message, no trace, no internals."""
+def test_a_damaged_index_is_a_503_that_names_the_fix(tmp_path):
+    """The index file is garbage: one message naming the repair, no trace."""
     broken = tmp_path / "broken"
     broken.mkdir()
     (broken / "chroma.sqlite3").write_bytes(os.urandom(20000))
@@ -95,5 +95,22 @@ def test_an_unexpected_failure_is_a_plain_500(tmp_path):
     with TestClient(app, raise_server_exceptions=False) as client:
         for response in (client.post("/v1/answer", json={"question": QUESTION}),
                          client.get("/v1/documents")):
-            assert _error(response, 500) == "Internal server error; the server's log has the details."
-            assert "sqlite" not in response.text.lower() and "chroma" not in response.text.lower()
+            message = _error(response, 503)
+            assert "is damaged" in message and "seedqa --data-dir" in message and "repair" in message
+            assert response.json()["error"]["type"] == "index_corrupt"
+            assert "Traceback" not in response.text
+
+
+def test_an_unexpected_failure_is_a_plain_500(seed_index, monkeypatch):
+    """A fault inside answering (injected: a bug raising mid-answer): a plain message, no trace."""
+    assistant = Assistant(seed_index)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("chroma sqlite internals /secret/path")
+
+    monkeypatch.setattr(assistant, "stream", broken)
+    app = api.build_app(assistant, chat=False)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        response = client.post("/v1/answer", json={"question": QUESTION})
+        assert _error(response, 500) == "Internal server error; the server's log has the details."
+        assert "secret" not in response.text and "Traceback" not in response.text

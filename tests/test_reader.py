@@ -78,10 +78,19 @@ def test_weights_fitted_on_other_features_are_refused(tmp_path):
         load_model(str(broken))
 
 
-def test_the_query_path_imports_neither_sklearn_nor_torch(seed_assistant):
-    seed_assistant.answer("How many drones did Russia fire at Ukraine overnight?")
-    assert "sklearn" not in sys.modules
-    assert "torch" not in sys.modules
+def test_the_query_path_imports_neither_sklearn_nor_torch(seed_index):
+    """Checked in a fresh interpreter: this one has loaded torch for other tests."""
+    import subprocess
+
+    code = ("import sys; from pathlib import Path; from qa import Assistant; "
+            "from seedqa.settings import Settings; "
+            f"Assistant(Settings(data_dir=Path({str(seed_index.data_dir)!r}), "
+            f"cache_dir=Path({str(seed_index.cache_dir)!r}))).answer("
+            "'How many drones did Russia fire at Ukraine overnight?'); "
+            "print(sorted(m for m in ('sklearn', 'torch') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "[]"
 
 
 def test_a_question_whose_key_names_are_not_in_the_documents_abstains(seed_assistant):
