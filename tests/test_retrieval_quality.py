@@ -146,7 +146,7 @@ def test_retrieval_returns_k_passages_with_or_without_rescoring(seed_index):
 
 def _request(question: str, text: str) -> AnswerRequest:
     passage = Citation("/d/a.txt", "A", text, 0, len(text), 1.0, chunk_id="c", dense_score=0.6)
-    return AnswerRequest(question, (passage,), idf=lambda term: 1.0)
+    return AnswerRequest(question=question, passages=(passage,), unknown_weight=1.0)
 
 
 def test_the_sentences_after_the_answer_come_while_they_fit_and_the_next_is_cut():
@@ -169,8 +169,8 @@ def test_the_sentence_closest_in_embedding_wins_a_tie_in_words():
     query = np.array([1.0, 0.0], dtype=np.float32)
     for closest, expected in ((0, "timber"), (1, "coal")):
         vectors = np.eye(2, dtype=np.float32)[[closest, 1 - closest]]
-        request = replace(_request(question, text), query_vector=query,
-                          sentence_vectors=(vectors,))
+        cosines = (tuple((vectors @ query).tolist()),)  # the question's, with each sentence
+        request = _request(question, text).model_copy(update={"sentence_cosines": cosines})
         answer = ExtractiveAnswerer(max_words=8, abstain_threshold=0.0).invoke(request)
         assert expected in answer.text and answer.text.count("crane") == 1
 
