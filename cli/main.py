@@ -26,6 +26,7 @@ from seedqa.offline import quiet_environment
 from seedqa.paths import named_source
 from seedqa.terminal import safe
 
+
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--data-dir", type=click.Path(path_type=Path), default=None,
               help="Index directory [env SEEDQA_DATA_DIR; default: your user data folder].")
