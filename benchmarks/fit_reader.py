@@ -1,24 +1,28 @@
 """Refit the reader model (qa/reader/weights.json) and report it on held-out folds.
 
-    .venv/bin/python -m benchmarks.fit_reader            # everything (about 20 min on 2 cores)
+    .venv/bin/python -m benchmarks.fit_reader            # everything (see qa/reader/README.md)
     .venv/bin/python -m benchmarks.fit_reader --quick    # 600 questions of each set
 
 1. Retrieval, cached (benchmarks/reader_data.py): the SQuAD training articles
-   of ../shared/train, the SQuAD evaluation set and, when present, the news
-   questions, each asked open-domain of its own index.
+   of ../shared/train, the SQuAD evaluation set, the news set and the news
+   questions written for fitting (benchmarks/data/news_fit_questions.jsonl),
+   each asked open-domain of its own index (the two news sets share one).
 2. Folds by article: four of the training articles, four of the SQuAD
    evaluation articles, and the news articles whose file number is even.
    News articles with an odd number are never fitted on, only reported.
-3. Sentence and span heads, cross-fitted: each fold's questions are read by
-   heads fitted on the other folds. The answerer itself (qa/answerer.py, with
+3. Span heads, cross-fitted over the same folds (the even news articles in
+   two halves): every sentence's best span score, read by a head that never
+   saw its article, becomes three columns of the sentence head's input.
+4. Sentence heads, cross-fitted: each fold's questions are read by a head
+   fitted on the other folds. The answerer itself (qa/answerer.py, with
    those heads) then answers each question, which gives the confidence head its
    rows (the chosen answer's features; label: the answer holds an accepted
    answer). The confidence head and the thresholds are cross-fitted the same way.
-4. Held-out report: each SQuAD fold answered by the model fitted without it
+5. Held-out report: each SQuAD fold answered by the model fitted without it
    (thresholds chosen without it too), odd news by the final model, scored by
    evaluation (what `seedqa eval` uses), beside the previous answerer on the
    same retrieval.
-5. The final model: all heads fitted on every fitting fold, thresholds on all
+6. The final model: all heads fitted on every fitting fold, thresholds on all
    cross-fitted confidences; written with its card to qa/reader/weights.json.
 
 Writes benchmarks/results/reader.json.
@@ -43,6 +47,8 @@ from benchmarks.reader_fitting import (
     fold_names,
     matrices,
     request_of,
+    span_columns,
+    span_fold_names,
     span_threshold,
     sure_threshold,
     with_heads,
@@ -57,12 +63,13 @@ WEIGHTS = Path(__file__).resolve().parents[1] / "qa" / "reader" / "weights.json"
 FALSE_ABSTENTION = 0.045  # on fitting folds, leaving room under 5% held out
 SURE_PRECISION = 0.75
 SPAN_PRECISION = 0.65
-NEWS_WEIGHT = 10.0
+NEWS_WEIGHT = 3.0
 TYPED = ("money", "percent", "duration", "count", "quantity", "date")
 
 
 def _question(q: CachedQuestion) -> Question:
-    return Question(q.id, q.question, tuple(q.answers), q.answerable, source=q.article)
+    return Question(id=q.id, question=q.question, answers=list(q.answers), answerable=q.answerable,
+                    source=q.article)
 
 
 def _strict(span: str | None, answers) -> bool | None:
@@ -71,18 +78,18 @@ def _strict(span: str | None, answers) -> bool | None:
     return normalize(span) in {normalize(a) for a in answers}
 
 
-def fit_pair(mats, rows: np.ndarray, strength: float):
-    """Sentence and span heads fitted on the questions `rows` (a boolean mask over questions).
-
-    The sentence head learns from questions with at least one sentence holding an answer.
-    """
+def fit_sentence(mats, rows: np.ndarray):
+    """The sentence head fitted on the questions `rows` (a boolean mask over questions)
+    that have at least one sentence holding an answer."""
     s_mask = rows[mats.sentence_q] & mats.has_answer[mats.sentence_q]
-    p_mask = rows[mats.span_q]
     weight = mats.question_weight[mats.sentence_q][s_mask]
-    sentence = fit_trees(mats.sentence_x[s_mask], mats.sentence_y[s_mask], SENTENCE_FEATURES,
-                         weight=weight)
-    span = fit_head(mats.span_x[p_mask], mats.span_y[p_mask], SPAN_FEATURES, strength)
-    return sentence, span
+    return fit_trees(mats.sentence_x[s_mask], mats.sentence_y[s_mask], SENTENCE_FEATURES,
+                     weight=weight)
+
+
+def fit_span(mats, rows: np.ndarray, strength: float):
+    p_mask = rows[mats.span_q]
+    return fit_head(mats.span_x[p_mask], mats.span_y[p_mask], SPAN_FEATURES, strength)
 
 
 def answer_all(questions, indices, sets, model, max_words=40):
@@ -147,29 +154,43 @@ def main(workdir: Path, quick: bool, strength: float, write: bool, out: Path) ->
     began = time.perf_counter()
     workdir.mkdir(parents=True, exist_ok=True)
     limit = 600 if quick else None
-    sets = {name: found for name in ("train", "squad", "news")
+    sets = {name: found for name in ("train", "squad", "news", "newsfit")
             if (found := load_or_collect(name, workdir, limit)) is not None}
     questions = [q for s in sets.values() for q in s.questions]
     folds = np.asarray(fold_names(questions))
     click.echo(f"{len(questions)} questions: " + ", ".join(
         f"{name} {len(s.questions)}" for name, s in sets.items()), err=True)
     mats = matrices(questions, sets, workdir)
-    # News reads unlike Wikipedia (one-sentence paragraphs, a headline, a lead): its few
+    # News reads unlike Wikipedia (one-sentence paragraphs, a headline, a lead): its
     # questions weigh NEWS_WEIGHT times as much in the sentence head.
-    mats.question_weight = np.where([q.dataset == "news" for q in questions], NEWS_WEIGHT, 1.0)
+    mats.question_weight = np.where([q.dataset.startswith("news") for q in questions],
+                                    NEWS_WEIGHT, 1.0)
     mats.has_answer = np.bincount(mats.sentence_q, weights=mats.sentence_y,
                                   minlength=len(questions)) > 0
     fitting = folds != "news-odd"
     names = sorted(set(folds[fitting]))
     tick = time.perf_counter()
 
-    # Cross-fitted sentence and span heads; the answerer's reading of each fold.
+    # Span heads first: their best span in each sentence is one of the sentence head's
+    # inputs. Cross-fitted over the fitting folds; "" is fitted on all of them.
+    span_folds = np.asarray(span_fold_names(questions, folds))
+    span_heads = {g: fit_span(mats, fitting & (span_folds != g), strength)
+                  for g in sorted(set(span_folds[fitting]))}
+    span_heads[""] = fit_span(mats, fitting, strength)
+    columns = span_columns(questions, sets, span_heads, span_folds, workdir)
+    mats.sentence_x = np.column_stack([mats.sentence_x, columns])
+    click.echo(f"span heads and columns: {time.perf_counter() - tick:.0f} s", err=True)
+
+    # Cross-fitted sentence heads; the answerer's reading of each fold.
     readings = {}
-    pairs = {}
+    sentence_heads = {}
     for name in names:
-        pairs[name] = fit_pair(mats, fitting & (folds != name), strength)
-        model = with_heads(*pairs[name])
-        readings.update(answer_all(questions, np.flatnonzero(folds == name), sets, model))
+        sentence_heads[name] = fit_sentence(mats, fitting & (folds != name))
+        indices = np.flatnonzero(folds == name)
+        for group in sorted(set(span_folds[indices])):
+            model = with_heads(sentence_heads[name], span_heads[group])
+            readings.update(answer_all(questions, indices[span_folds[indices] == group], sets,
+                                       model))
         click.echo(f"fold {name}: read", err=True)
     conf_x = np.asarray([readings[i][1].best.features if readings[i][1].best else
                          np.zeros(len(CONFIDENCE_FEATURES)) for i in range(len(questions))
@@ -217,7 +238,8 @@ def main(workdir: Path, quick: bool, strength: float, write: bool, out: Path) ->
     for name in [n for n in names if n.startswith("squad")]:
         others = row_folds != name
         abstain, sure, span, span_typed = thresholds(others)
-        model = with_heads(*pairs[name], heads[name], abstain, sure, span, None, span_typed)
+        model = with_heads(sentence_heads[name], span_heads[name], heads[name], abstain, sure,
+                           span, None, span_typed)
         idx = [i for i in squad_idx if folds[i] == name]
         answers = answer_all(questions, idx, sets, model)
         held += records_of(questions, answers)
@@ -233,7 +255,7 @@ def main(workdir: Path, quick: bool, strength: float, write: bool, out: Path) ->
     report["legacy"]["squad_no_abstention"] = summary(*legacy_records(questions, squad_idx, 0.0))
 
     # The final model: every fitting fold.
-    sentence, span_head = fit_pair(mats, fitting, strength)
+    sentence, span_head = fit_sentence(mats, fitting), span_heads[""]
     confidence = fit_head(conf_x, correct, CONFIDENCE_FEATURES, strength, row_weight)
     abstain, sure, span, span_typed = thresholds(np.ones(len(index_of), bool))
     final = with_heads(sentence, span_head, confidence, abstain, sure, span, None, span_typed)

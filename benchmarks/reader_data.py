@@ -11,7 +11,9 @@ for the before/after comparison. Refits then read the cache in seconds.
 
 Sets: the SQuAD training articles of ../shared/train (written out as text files,
 title first, paragraphs separated by blank lines, like ../shared/eval/squad/corpus),
-the SQuAD evaluation set, and the news questions when they exist.
+the SQuAD evaluation set, the news set (tests/data/news_questions.jsonl) and the
+news questions written for fitting only (benchmarks/data/news_fit_questions.jsonl,
+all on even-numbered articles), both asked of one index of ../shared/news.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from benchmarks.common import ROOT
 # ../shared beside the checkout (a worktree sits one level deeper).
 SHARED = next((p / "shared" for p in ROOT.parents if (p / "shared" / "train").exists()),
               ROOT.parent / "shared")
+INDEX_OF = {"newsfit": "news"}  # sets asked of another set's index
 TRAIN_FILES = ("squad-v2.0-train-first10.json.gz", "squad-v1.1-dev-13articles.json.gz")
 
 
@@ -44,7 +47,7 @@ class CachedQuestion:
     answers: tuple[str, ...]
     answerable: bool
     article: str  # the file the question was written on: the unit of every fold
-    dataset: str  # "train", "squad", "news"
+    dataset: str  # "train", "squad", "news", "newsfit"
     passages: tuple = ()  # qa.types.Citation
     cosines: tuple = ()  # per passage: the question's cosine with each sentence, or None
     earlier: tuple[str, ...] = ()
@@ -86,12 +89,10 @@ def sets(workdir: Path) -> dict[str, tuple[Path, list[dict]]]:
     found = {"train": (workdir / "train-corpus", write_train_corpus(workdir / "train-corpus"))}
     squad = SHARED / "eval" / "squad"
     found["squad"] = (squad / "corpus", _read_jsonl(squad / "questions.jsonl"))
-    news = Path("/work/notes/news_questions.jsonl")
-    local = ROOT / "tests" / "data" / "news_questions.jsonl"
-    for path in (local, news):
-        if path.exists():
-            found["news"] = (SHARED / "news" / "articles", _read_jsonl(path))
-            break
+    articles = SHARED / "news" / "articles"
+    found["news"] = (articles, _read_jsonl(ROOT / "tests" / "data" / "news_questions.jsonl"))
+    # Questions written for fitting only, all on even-numbered articles (never held out).
+    found["newsfit"] = (articles, _read_jsonl(ROOT / "benchmarks" / "data" / "news_fit_questions.jsonl"))
     return found
 
 
@@ -103,7 +104,7 @@ def article_of(item: dict, dataset: str) -> str:
     """The document a question was written on: `source`, else the news id's article stem."""
     if item.get("source"):
         return item["source"]
-    if dataset == "news":  # ids are news-<article stem>-<n>
+    if dataset.startswith("news"):  # ids are news-<article stem>-<n>
         return item["id"].removeprefix("news-").rsplit("-", 1)[0] + ".txt"
     return "?"
 
@@ -118,7 +119,7 @@ def collect(name: str, documents: Path, items: list[dict], workdir: Path,
     from seedqa.settings import Settings
     from seedqa.text import sentences, terms
 
-    settings = Settings(data_dir=workdir / f"index-{name}", chroma_url=None, abstain_threshold=0.0)
+    settings = Settings(data_dir=workdir / f"index-{INDEX_OF.get(name, name)}", chroma_url=None, abstain_threshold=0.0)
     assistant = Assistant(settings)
     if not assistant.documents():
         report = assistant.add_documents([documents])

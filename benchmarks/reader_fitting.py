@@ -23,10 +23,27 @@ from qa.answerer import AnswerRequest
 from evaluation.questions import find_any, normalize
 from qa.reader.features import ReaderInput, sentence_table
 from qa.reader.model import LogisticHead, ReaderModel, TreesHead
-from qa.reader.reader import span_table
+from qa.reader.reader import span_table, with_span_columns
 
 FOLDS = 4
 READER_SOURCES = Path(__file__).resolve().parents[1] / "qa" / "reader"
+
+
+def span_fold_names(questions: Sequence[CachedQuestion], folds: Sequence[str]) -> list[str]:
+    """The folds the span head is cross-fitted over: the sentence folds, with the fitting
+    news articles in two halves. The span head's best-span scores are sentence features,
+    so every question is read by a span head that never saw its article; odd news is
+    read by the head fitted on all the rest ("")."""
+    names = []
+    for q, fold in zip(questions, folds):
+        if fold == "news-even":
+            digits = "".join(ch for ch in q.article if ch.isdigit()) or "0"
+            names.append(f"news-even-{int(digits) // 2 % 2}")
+        elif fold == "news-odd":
+            names.append("")
+        else:
+            names.append(fold)
+    return names
 
 
 def fold_names(questions: Sequence[CachedQuestion]) -> list[str]:
@@ -42,7 +59,7 @@ def fold_names(questions: Sequence[CachedQuestion]) -> list[str]:
     order = {name: sorted(found) for name, found in articles.items()}
     names = []
     for q in questions:
-        if q.dataset == "news":
+        if q.dataset.startswith("news"):
             digits = "".join(ch for ch in q.article if ch.isdigit()) or "0"
             names.append("news-even" if int(digits) % 2 == 0 else "news-odd")
         else:
@@ -118,6 +135,47 @@ def matrices(questions: Sequence[CachedQuestion], sets: dict[str, CachedSet],
     result = Matrices(np.vstack(sx), np.asarray(sy, bool), np.asarray(sq),
                       np.vstack(px), np.asarray(py, bool), np.asarray(pq))
     path.write_bytes(pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
+    return result
+
+
+_SPAN_JOB: tuple = ()
+
+
+def _span_rows(indices: np.ndarray) -> list[np.ndarray]:
+    questions, sets, heads, span_folds = _SPAN_JOB
+    out = []
+    for i in indices:
+        q = questions[i]
+        reader = reader_of(q, sets[q.dataset])
+        table = sentence_table(reader)
+        extended, _ = with_span_columns(table, reader, heads[span_folds[i]])
+        out.append(extended.features[:, table.features.shape[1]:].astype(np.float32))
+    return out
+
+
+def span_columns(questions: Sequence[CachedQuestion], sets: dict[str, CachedSet],
+                 heads: dict[str, LogisticHead], span_folds: Sequence[str],
+                 workdir: Path) -> np.ndarray:
+    """SPAN_COLUMNS of every sentence, each question read by its span fold's head.
+
+    The slow part of a refit (every sentence's candidate spans), so it runs on both
+    cores and is cached per version of qa/reader/ and of the heads."""
+    import multiprocessing
+
+    digest = hashlib.sha1(_code_hash().encode() + "|".join(span_folds).encode())
+    for name in sorted(heads):
+        digest.update(name.encode() + heads[name].coef.tobytes() + heads[name].mean.tobytes())
+    path = workdir / f"spans-{digest.hexdigest()[:16]}.npy"
+    if path.exists():
+        return np.load(path)
+    global _SPAN_JOB
+    _SPAN_JOB = (questions, sets, heads, list(span_folds))
+    chunks = np.array_split(np.arange(len(questions)), 32)
+    with multiprocessing.get_context("fork").Pool(2) as pool:
+        parts = pool.map(_span_rows, chunks)
+    _SPAN_JOB = ()
+    result = np.vstack([rows for part in parts for rows in part])
+    np.save(path, result)
     return result
 
 

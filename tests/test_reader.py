@@ -16,7 +16,7 @@ from qa.answerer import ExtractiveAnswerer
 from qa.reader.features import CONFIDENCE_FEATURES, SENTENCE_FEATURES
 from qa.reader.model import ReaderWeightsError, load_model
 from qa.reader.question import answer_kind, key_names
-from qa.reader.spans import SPAN_FEATURES, sentence_words
+from qa.reader.spans import SPAN_FEATURES, sentence_words, word_type
 from seedqa.text import STOPWORDS, stem, terms, word_spans
 from tests.conftest import seed_questions
 
@@ -130,6 +130,46 @@ def test_words_are_never_cut():
 
 def _content_stems(text: str) -> set[str]:
     return {stem(word) for word, _, _ in word_spans(text) if word not in STOPWORDS}
+
+
+@pytest.mark.parametrize(("sentence", "run", "expected"), [
+    ("It cost £60,000 in all.", "£60,000", "money"),
+    ("Profits fell 15.5% last year.", "15.5%", "percent"),
+    ("Sales rose 3 per cent.", "3", "percent"),
+    ("The repairs took eight months.", "eight months", "duration"),
+    ("Entries open on 23 March.", "23 March", "date"),
+    ("It was built in 1763.", "1763", "date"),
+    ("He played 276 games.", "276", "number"),
+    ("She joined Celta Vigo of Spain.", "Celta Vigo of Spain", "name"),
+    ("She joined the club late.", "the club", "phrase"),
+])
+def test_span_types(sentence, run, expected):
+    words = sentence_words(sentence)
+    texts = [w.text for w in words]
+    first = texts.index(run.split()[0])
+    assert word_type(words, first, first + len(run.split()) - 1) == expected
+
+
+def test_the_sentence_head_reads_every_sentences_best_span(seed_index):
+    """The span columns the query path feeds the sentence head are the span head's best
+    span of each sentence: the same function the fitting script calls."""
+    from qa.answerer import reader_input
+    from qa.reader.features import sentence_table
+    from qa.reader.reader import best_span, read, with_span_columns
+
+    request = Assistant(seed_index)._request("How many drones did Russia fire?", None)
+    reader = reader_input(request)
+    model = load_model()
+    table, picks = with_span_columns(sentence_table(reader), reader, model.span)
+    assert table.features.shape == (len(table.sentences), len(SENTENCE_FEATURES))
+    reading = read(reader, model)
+    assert np.array_equal(reading.table.features, table.features)
+    for sentence, pick, row in zip(table.sentences, picks, table.features):
+        again = best_span(sentence.text, table, reader, model.span)
+        assert again == pick
+        assert row[SENTENCE_FEATURES.index("span_logit")] == pytest.approx(
+            -8.0 if pick.logit is None else pick.logit)
+    assert reading.best is not None and "165" in reading.best.sentence.text
 
 
 @pytest.mark.parametrize("item", [q for q in seed_questions() if q["answerable"]],

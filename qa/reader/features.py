@@ -52,7 +52,7 @@ class Sentence:
 class SentenceTable:
     profile: QuestionProfile
     sentences: tuple[Sentence, ...]
-    features: np.ndarray  # one row per sentence, columns SENTENCE_FEATURES
+    features: np.ndarray  # one row per sentence, columns TABLE_FEATURES (then SPAN_COLUMNS)
     passage_terms: tuple[frozenset[str], ...]
     passage_stems: tuple[frozenset[str], ...]  # every word, stop words included
 
@@ -181,7 +181,7 @@ def sentence_table(reader: ReaderInput, profile: QuestionProfile | None = None) 
         for column in (0, 1, 7, c["predicate_match"], table.shape[1] - 1):
             table = np.column_stack([table, table[:, column] - table[:, column].max()])
     else:
-        table = np.zeros((0, len(SENTENCE_FEATURES)))
+        table = np.zeros((0, len(TABLE_FEATURES)))
     return SentenceTable(profile, tuple(found), table, tuple(passage_terms), tuple(passage_stems))
 
 
@@ -207,9 +207,15 @@ _BASE = (
     "anaphor_after_match", "position", "log_passage_sentences", "predicate_match",
     "cosine_over_passage",
 )
-SENTENCE_FEATURES = (*_BASE, *[f"type_exact_x_{k}" for k in KINDS], "hand_score",
-                     "match_gap", "bigram_gap", "cosine_gap", "predicate_match_gap",
-                     "hand_score_gap")
+# The columns `sentence_table` computes ...
+TABLE_FEATURES = (*_BASE, *[f"type_exact_x_{k}" for k in KINDS], "hand_score",
+                  "match_gap", "bigram_gap", "cosine_gap", "predicate_match_gap",
+                  "hand_score_gap")
+# ... and those the reader adds from the span head's best span in each sentence
+# (qa/reader/reader.py): a sentence holding a span of the asked kind next to the
+# question's words reads as an answer; a lead that only repeats the question does not.
+SPAN_COLUMNS = ("span_logit", "span_margin", "span_logit_gap")
+SENTENCE_FEATURES = (*TABLE_FEATURES, *SPAN_COLUMNS)
 
 
 def confidence_features(table: SentenceTable, logits: np.ndarray, chosen: int,

@@ -16,7 +16,7 @@ from seedqa.text import STOPWORDS, stem, terms, word_spans
 # "how long did it take" question a duration. Each maps to the span types that
 # can answer it (qa/reader/spans.py's `span_types`).
 KINDS = ("money", "percent", "duration", "count", "quantity", "date", "person", "place",
-         "thing", "reason", "other")
+         "name", "thing", "reason", "other")
 
 _MONEY_WORDS = (r"cost|costs|pay|paid|pays|price|priced|worth|spend|spent|earn|earned|earns|"
                 r"raise|raised|fund|funding|budget|prize|fee|fees|salary|money|revenue|profit|"
@@ -50,6 +50,13 @@ _KIND_PATTERNS = (
                          r"cities|place|region|state|town|village|river|continent|island|area|"
                          r"location|county|province|nation|street|building|mountain|sea|"
                          r"ocean|capital)\b", re.I)),
+    # "Which club ...", "What is the new engine called?": a named thing (a firm, a film, a
+    # title), not a person or place (asked above), nor a description ("which kind of").
+    ("name", re.compile(r"\bwhich\s+(?!(?:of|one|ones|type|types|kind|kinds|sort|sorts|way|"
+                        r"part|parts|aspect|aspects|form|forms|method|methods|reason|reasons)\b)"
+                        r"[a-z]|\b(?:called|named|titled|entitled|known as|name)\s*\??\s*$|"
+                        r"\bwhat(?:'s| is| was| are| were)\s+(?:the|its|his|her|their)\s+"
+                        r"(?:name|title)s?\b", re.I)),
     ("reason", re.compile(r"\bwhy\b|\bfor what reason\b|\bwhat (?:caused|causes|led to)\b", re.I)),
     ("thing", re.compile(r"\bwhat\b|\bwhich\b|\bname\b", re.I)),
 )

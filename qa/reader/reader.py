@@ -23,7 +23,7 @@ from qa.reader.features import (
     confidence_features,
     sentence_table,
 )
-from qa.reader.model import ReaderModel
+from qa.reader.model import LogisticHead, ReaderModel
 from seedqa.text import Span
 
 
@@ -51,28 +51,52 @@ def span_table(sentence: str, table: SentenceTable, reader: ReaderInput
     """The sentence's words, its candidate spans (word indices) and their features."""
     words = span_lib.sentence_words(sentence)
     found = span_lib.candidates(words, table.profile, sentence)
-    rows = span_lib.span_features(words, found, table.profile, reader.idf, sentence)
-    features = np.asarray(rows, dtype=np.float64).reshape(len(rows), len(span_lib.SPAN_FEATURES))
-    return words, found, features
+    return words, found, span_lib.span_features(words, found, table.profile, reader.idf, sentence)
 
 
-def best_span(sentence: str, table: SentenceTable, reader: ReaderInput, model: ReaderModel
-              ) -> tuple[Span | None, float, float | None]:
-    """(span offsets in `sentence`, its probability, its logit) of the best candidate."""
+@dataclass(frozen=True)
+class SpanPick:
+    """The span head's best span of one sentence."""
+
+    span: Span | None  # offsets within the sentence's text
+    probability: float
+    logit: float | None
+    margin: float  # its logit's lead over the sentence's next best span
+
+
+NO_SPAN_LOGIT = -8.0  # the span columns of a sentence without a candidate span
+
+
+def best_span(sentence: str, table: SentenceTable, reader: ReaderInput, span_head: LogisticHead
+              ) -> SpanPick:
     words, found, features = span_table(sentence, table, reader)
     if not found:
-        return None, 0.0, None
-    logits = model.span.logits(features)
+        return SpanPick(None, 0.0, None, 0.0)
+    logits = span_head.logits(features)
     top = int(np.argmax(logits))
     first, last = found[top]
     logit = float(logits[top])
-    return span_lib.span_of(words, first, last), float(1 / (1 + np.exp(-logit))), logit
+    margin = logit - float(np.partition(logits, -2)[-2]) if len(logits) > 1 else 5.0
+    return SpanPick(span_lib.span_of(words, first, last), float(1 / (1 + np.exp(-logit))),
+                    logit, margin)
+
+
+def with_span_columns(table: SentenceTable, reader: ReaderInput, span_head: LogisticHead
+                      ) -> tuple[SentenceTable, list[SpanPick]]:
+    """`table` with SPAN_COLUMNS added, from each sentence's best span; and those spans."""
+    picks = [best_span(s.text, table, reader, span_head) for s in table.sentences]
+    logits = np.asarray([NO_SPAN_LOGIT if p.logit is None else p.logit for p in picks])
+    margins = np.asarray([p.margin for p in picks])
+    gap = logits - logits.max() if len(logits) else logits
+    features = np.column_stack([table.features, logits, margins, gap])
+    return replace(table, features=features), picks
 
 
 def read(reader: ReaderInput, model: ReaderModel, alternatives: int = 3) -> Reading:
     table = sentence_table(reader)
     if not table.sentences or table.profile.total <= 0:
         return Reading(None, (), table)
+    table, picks = with_span_columns(table, reader, model.span)
     logits = model.sentence.logits(table.features)
     # A document none of whose retrieved passages holds one of the question's key names
     # (its capitalised names and numbers) is about something else: it is never the
@@ -89,8 +113,8 @@ def read(reader: ReaderInput, model: ReaderModel, alternatives: int = 3) -> Read
         return Reading(None, (), table)
     order = np.argsort(-np.where(allowed, logits, -np.inf), kind="stable")
     order = _says_what_was_asked(order[allowed[order]], logits, table)
-    best = _choice(int(order[0]), table, logits, reader, model)
-    order, best = _body_over_caption(order, best, table, logits, reader, model)
+    best = _choice(int(order[0]), table, logits, picks, reader, model)
+    order, best = _body_over_caption(order, best, table, logits, picks, reader, model)
     others, seen = [], {table.sentences[int(order[0])].passage}
     for index in order[1:]:
         if len(others) >= alternatives:
@@ -99,7 +123,7 @@ def read(reader: ReaderInput, model: ReaderModel, alternatives: int = 3) -> Read
         if sentence.passage in seen or sentence.text == best.sentence.text:
             continue
         seen.add(sentence.passage)
-        others.append(_choice(int(index), table, logits, reader, model))
+        others.append(_choice(int(index), table, logits, picks, reader, model))
     others.sort(key=lambda choice: -choice.confidence)
     return Reading(best, tuple(others), table)
 
@@ -128,7 +152,8 @@ _CAPTION = [SENTENCE_FEATURES.index(name) for name in ("headline", "credit", "by
 
 
 def _body_over_caption(order: np.ndarray, best: Choice, table: SentenceTable, logits: np.ndarray,
-                       reader: ReaderInput, model: ReaderModel) -> tuple[np.ndarray, Choice]:
+                       picks: list[SpanPick], reader: ReaderInput, model: ReaderModel
+                       ) -> tuple[np.ndarray, Choice]:
     """A headline, photo caption or byline is never the answer when the body states it too.
 
     "Russia fired 165 drones ... (Michael Shtekel/AP)" under a photo repeats the
@@ -141,18 +166,17 @@ def _body_over_caption(order: np.ndarray, best: Choice, table: SentenceTable, lo
     for index in order[1:]:
         index = int(index)
         if not table.features[index, _CAPTION].any() and said in table.sentences[index].text:
-            body = _choice(index, table, logits, reader, model)
+            body = _choice(index, table, logits, picks, reader, model)
             # The same answer, stated in the body: at least as likely right as the caption's.
             return (np.concatenate([[index], order[order != index]]),
                     replace(body, confidence=max(body.confidence, best.confidence)))
     return order, best
 
 
-def _choice(index: int, table: SentenceTable, logits: np.ndarray, reader: ReaderInput,
-            model: ReaderModel) -> Choice:
-    sentence = table.sentences[index]
-    span, span_probability, span_logit = best_span(sentence.text, table, reader, model)
-    features = confidence_features(table, logits, index, span_logit, reader)
+def _choice(index: int, table: SentenceTable, logits: np.ndarray, picks: list[SpanPick],
+            reader: ReaderInput, model: ReaderModel) -> Choice:
+    sentence, pick = table.sentences[index], picks[index]
+    features = confidence_features(table, logits, index, pick.logit, reader)
     confidence = float(model.confidence.probabilities(np.asarray(features))[0])
-    return Choice(sentence, float(1 / (1 + np.exp(-logits[index]))), span, span_probability,
+    return Choice(sentence, float(1 / (1 + np.exp(-logits[index]))), pick.span, pick.probability,
                   confidence, tuple(features))

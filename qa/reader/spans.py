@@ -18,11 +18,14 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
+
 from qa.reader.question import KINDS, QuestionProfile
 from seedqa.text import STOPWORDS, Span, fold, stem
 
 MAX_WORDS = 6
 SPAN_TYPES = ("money", "percent", "duration", "date", "number", "name", "phrase")
+_FIGURES = frozenset(SPAN_TYPES[:5])
 
 _WORD = re.compile(r"[£$€¥]?\d[\d,.]*\d(?:\w+)?%?|[£$€¥]?\d\w*%?|\w+(?:[-'’.]\w+)*", re.UNICODE)
 _NUMBER_WORDS = frozenset(
@@ -50,6 +53,24 @@ _PREPOSITIONS = ("in", "on", "at", "by", "from", "to", "for", "of", "with", "as"
 
 
 @dataclass(frozen=True)
+class Facts:
+    """What the span types need to know of one word, worked out once per distinct word."""
+
+    folded: str
+    stem: str
+    numeric: bool
+    stop: bool
+    currency_sign: bool
+    percent_sign: bool
+    currency_word: bool
+    percent_word: bool
+    time_unit: bool
+    month: bool
+    date_word: bool  # a month or a weekday
+    year: bool
+
+
+@dataclass(frozen=True)
 class Word:
     text: str
     folded: str
@@ -58,12 +79,17 @@ class Word:
     end: int
     capital: bool
     numeric: bool
+    facts: Facts | None = None
 
 
 @functools.lru_cache(maxsize=200_000)
-def _word(text: str) -> tuple[str, str, bool]:
+def _facts(text: str) -> Facts:
     folded = fold(text)
-    return folded, stem(folded), bool(_DIGITS.match(text)) or folded in _NUMBER_WORDS
+    return Facts(folded, stem(folded), bool(_DIGITS.match(text)) or folded in _NUMBER_WORDS,
+                 folded in STOPWORDS, text[:1] in "£$€¥", text.endswith("%"),
+                 folded in _CURRENCY_WORDS, folded in _PERCENT_WORDS, folded in _TIME_UNITS,
+                 folded in _MONTHS, folded in _MONTHS or folded in _WEEKDAYS,
+                 bool(_YEAR.match(folded)))
 
 
 def parts(folded: str) -> list[str]:
@@ -76,41 +102,68 @@ def sentence_words(sentence: str) -> list[Word]:
     found = []
     for match in _WORD.finditer(sentence):
         text = match.group()
-        folded, stemmed, numeric = _word(text)
-        found.append(Word(text, folded, stemmed, match.start(), match.end(),
-                          text[:1].isupper(), numeric))
+        facts = _facts(text)
+        found.append(Word(text, facts.folded, facts.stem, match.start(), match.end(),
+                          text[:1].isupper(), facts.numeric, facts))
     return found
+
+
+class Runs:
+    """The span type of any run of a sentence's words, from running counts of word facts."""
+
+    _FLAGS = ("numeric", "currency_sign", "percent_sign", "currency_word", "percent_word",
+              "time_unit", "month", "dated", "uncapitalised")
+
+    def __init__(self, words: list[Word]) -> None:
+        self.words = words
+        facts = [w.facts or _facts(w.text) for w in words]
+        self.counts = {flag: [0] for flag in self._FLAGS}
+        for w, f in zip(words, facts):
+            values = (f.numeric, f.currency_sign, f.percent_sign, f.currency_word,
+                      f.percent_word, f.time_unit, f.month, f.date_word or f.year,
+                      not (w.capital or f.stop))
+            for flag, value in zip(self._FLAGS, values):
+                counts = self.counts[flag]
+                counts.append(counts[-1] + value)
+
+    def _any(self, flag: str, first: int, last: int) -> bool:
+        counts = self.counts[flag]
+        return counts[last + 1] > counts[first]
+
+    def type(self, first: int, last: int) -> str:
+        """The type of words[first..last] (inclusive), one of SPAN_TYPES."""
+        words = self.words
+        after = words[last + 1].folded if last + 1 < len(words) else ""
+        has_number = self._any("numeric", first, last)
+        if self._any("currency_sign", first, last) or (has_number and (
+                self._any("currency_word", first, last) or after in _CURRENCY_WORDS)):
+            return "money"
+        if self._any("percent_sign", first, last) or (has_number and (
+                self._any("percent_word", first, last) or after in ("percent", "per"))):
+            return "percent"
+        if has_number and self._any("time_unit", first, last) and not self._any(
+                "month", first, last):
+            return "duration"
+        if self._any("dated", first, last) or (
+                last > first and words[last].folded in ("century", "centuries") and has_number):
+            return "date"
+        if has_number:
+            return "number"
+        if words[first].capital and not self._any("uncapitalised", first, last):
+            return "name"
+        return "phrase"
 
 
 def word_type(words: list[Word], first: int, last: int) -> str:
     """The type of words[first..last] (inclusive), one of SPAN_TYPES."""
-    run = words[first : last + 1]
-    folded = [w.folded for w in run]
-    after = words[last + 1].folded if last + 1 < len(words) else ""
-    has_number = any(w.numeric for w in run)
-    if any(w.text[:1] in "£$€¥" for w in run) or (has_number and (
-            set(folded) & _CURRENCY_WORDS or after in _CURRENCY_WORDS)):
-        return "money"
-    if any(w.text.endswith("%") for w in run) or (has_number and (
-            set(folded) & _PERCENT_WORDS or after in ("percent", "per"))):
-        return "percent"
-    if has_number and (set(folded) & _TIME_UNITS) and not set(folded) & _MONTHS:
-        return "duration"
-    if set(folded) & (_MONTHS | _WEEKDAYS) or any(_YEAR.match(w.folded) for w in run) or (
-            len(run) >= 2 and folded[-1] in ("century", "centuries") and has_number):
-        return "date"
-    if has_number:
-        return "number"
-    if all(w.capital or w.folded in STOPWORDS for w in run) and run[0].capital:
-        return "name"
-    return "phrase"
+    return Runs(words).type(first, last)
 
 
 # Which span types answer which question kinds: the "type match" features.
 COMPATIBLE = {
     "money": {"money"}, "percent": {"percent"}, "duration": {"duration"},
     "count": {"number"}, "quantity": {"number", "money", "percent", "duration"},
-    "date": {"date"}, "person": {"name"}, "place": {"name"},
+    "date": {"date"}, "person": {"name"}, "place": {"name"}, "name": {"name"},
     "thing": {"name", "phrase"}, "reason": {"phrase"}, "other": {"phrase", "name"},
 }
 LOOSE = {"money": {"number"}, "duration": {"number", "date"}, "count": {"money", "percent"},
@@ -146,60 +199,81 @@ def candidates(words: list[Word], profile: QuestionProfile,
 
 
 def span_features(words: list[Word], spans: list[tuple[int, int]], profile: QuestionProfile,
-                  idf: Callable[[str], float], sentence: str) -> list[list[float]]:
-    """One row of `SPAN_FEATURES` per candidate span."""
+                  idf: Callable[[str], float], sentence: str) -> np.ndarray:
+    """One row of `SPAN_FEATURES` per candidate span.
+
+    Every sentence of every retrieved passage is read, so what depends on a word
+    alone is worked out once per word, not once per span holding it.
+    """
     matched = [i for i, w in enumerate(words) if w.stem in profile.weights]
     weight_at = {i: profile.weights.get(words[i].stem, 0.0) * (2 if words[i].stem in
                  profile.current else 1) for i in matched}
     total = sum(weight_at.values()) or 1.0
-    rows = []
-    kind_row = [1.0 if profile.kind == kind else 0.0 for kind in KINDS]
+    stop = [w.folded in STOPWORDS for w in words]
+    rare = [min(idf(w.stem), 10.0) for w in words]
+    counted = [bool(profile.counted) and w.stem in profile.counted for w in words]
+    noun = [bool(profile.noun) and w.stem in profile.noun for w in words]
+    preposition = [w.folded in _PREPOSITIONS for w in words]
+    clean = [stop[i] or w.stem in profile.weights for i, w in enumerate(words)]
+    # Words of a figure that are not part of it: "fired" in "fired 165" answering "how many".
+    plain = [not (w.numeric or w.folded in _UNITS or w.folded in _PERCENT_WORDS or w.facts is None
+                  or w.facts.date_word or w.facts.year) for w in words]
+    runs = Runs(words)
+    # The punctuation between each word and the next (before the first: none).
+    gaps = [sentence[a.end : b.begin] for a, b in zip(words, words[1:])]
+    punct_after = [any(ch in gap for ch in ",;:.)\"”") for gap in gaps] + [False]
+    punct_before = [False] + [any(ch in gap for ch in ",;:(\"“") for gap in gaps]
+    exact_kinds, loose_kinds = typed_kinds(profile.kind), LOOSE.get(profile.kind, set())
+    is_count = 1.0 if profile.kind == "count" else 0.0
+    rows, types = [], []
     for first, last in spans:
-        kind = word_type(words, first, last)
-        type_row = [1.0 if kind == t else 0.0 for t in SPAN_TYPES]
-        exact = 1.0 if kind in typed_kinds(profile.kind) else 0.0
-        loose = 1.0 if kind in LOOSE.get(profile.kind, set()) else 0.0
-        distances = [min(abs(i - first), abs(i - last)) for i in matched]
-        nearest = min(distances) if distances else len(words)
-        closeness = sum(w / (1 + min(abs(i - first), abs(i - last)))
-                        for i, w in weight_at.items()) / total
-        left = sum(w for i, w in weight_at.items() if i < first) / total
-        right = sum(w for i, w in weight_at.items() if i > last) / total
+        kind = runs.type(first, last)
+        types.append(SPAN_TYPES.index(kind))
+        exact = 1.0 if kind in exact_kinds else 0.0
+        loose = 1.0 if kind in loose_kinds else 0.0
+        nearest, closeness, left, right = len(words), 0.0, 0.0, 0.0
+        for i, w in weight_at.items():
+            distance = min(abs(i - first), abs(i - last))
+            nearest = min(nearest, distance)
+            closeness += w / (1 + distance)
+            if i < first:
+                left += w
+            elif i > last:
+                right += w
         before = words[first - 1] if first > 0 else None
         after = words[last + 1] if last + 1 < len(words) else None
-        gap_before = sentence[before.end : words[first].begin] if before else ""
-        gap_after = sentence[words[last].end : after.begin] if after else ""
         length = last - first + 1
-        inner_stop = sum(1 for w in words[first : last + 1] if w.folded in STOPWORDS)
-        rarity = sum(min(idf(w.stem), 10.0) for w in words[first : last + 1]) / length
-        counted = 1.0 if profile.counted and any(
-            w.stem in profile.counted for w in words[last + 1 : last + 4]) else 0.0
-        noun = 1.0 if profile.noun and any(
-            w.stem in profile.noun for w in words[max(0, first - 3) : last + 4]) else 0.0
         row = [
-            exact, loose, exact * kind_row[KINDS.index("count")],
-            math.log1p(nearest), 1.0 / (1 + nearest), closeness, left, right,
+            exact, loose, exact * is_count,
+            math.log1p(nearest), 1.0 / (1 + nearest), closeness / total, left / total,
+            right / total,
             1.0 if length == 1 else 0.0, 1.0 if length == 2 else 0.0,
             1.0 if length == 3 else 0.0, 1.0 if length >= 4 else 0.0,
-            inner_stop / length, rarity / 10.0, counted, noun,
+            sum(stop[first : last + 1]) / length, sum(rare[first : last + 1]) / length / 10.0,
+            1.0 if any(counted[last + 1 : last + 4]) else 0.0,
+            1.0 if any(noun[max(0, first - 3) : last + 4]) else 0.0,
             1.0 if before is None else 0.0, 1.0 if after is None else 0.0,
-            1.0 if before is not None and before.folded in _PREPOSITIONS else 0.0,
-            1.0 if before is not None and (before.folded in STOPWORDS or before.stem
-                                           in profile.weights) else 0.0,
-            1.0 if after is None or after.folded in STOPWORDS or after.stem in profile.weights
-            else 0.0,
-            1.0 if any(ch in gap_before for ch in ",;:(\"“") else 0.0,
-            1.0 if any(ch in gap_after for ch in ",;:.)\"”") else 0.0,
+            1.0 if before is not None and preposition[first - 1] else 0.0,
+            1.0 if before is not None and clean[first - 1] else 0.0,
+            1.0 if after is None or clean[last + 1] else 0.0,
+            1.0 if punct_before[first] else 0.0,
+            1.0 if punct_after[last] else 0.0,
             1.0 if before is not None and before.capital and kind == "name" else 0.0,
             1.0 if after is not None and after.capital and kind == "name" else 0.0,
             1.0 if after is not None and after.numeric else 0.0,
             1.0 if before is not None and before.numeric else 0.0,
             first / max(1, len(words)),
-            *type_row,
-            *[t * k for k in kind_row for t in type_row],
+            sum(plain[first : last + 1]) / length if kind in _FIGURES else 0.0,
         ]
         rows.append(row)
-    return rows
+    # The span's type, alone and crossed with the question's kind: one-hot blocks.
+    table = np.zeros((len(rows), len(SPAN_FEATURES)))
+    if rows:
+        table[:, :_PLAIN] = rows
+        at = np.arange(len(rows))
+        table[at, _PLAIN + np.asarray(types)] = 1.0
+        table[at, _PLAIN + len(SPAN_TYPES) * (1 + KINDS.index(profile.kind)) + np.asarray(types)] = 1.0
+    return table
 
 
 SPAN_FEATURES = (
@@ -208,9 +282,12 @@ SPAN_FEATURES = (
     "rarity", "counted_after", "asked_noun_near", "sentence_start", "sentence_end",
     "after_preposition", "clean_left", "clean_right", "punct_left", "punct_right",
     "name_continues_left", "name_continues_right", "number_after", "number_before",
-    "position", *[f"is_{t}" for t in SPAN_TYPES],
+    "position", "plain_words_in_figure", *[f"is_{t}" for t in SPAN_TYPES],
     *[f"{k}_x_{t}" for k in KINDS for t in SPAN_TYPES],
 )
+
+
+_PLAIN = SPAN_FEATURES.index(f"is_{SPAN_TYPES[0]}")
 
 
 def span_of(words: list[Word], first: int, last: int) -> Span:
