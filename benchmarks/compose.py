@@ -154,7 +154,8 @@ def latency_section(latency: dict | None, coldstart: dict | None) -> list[str]:
                 for n, s in latency["seconds"].items()]
         lines += _table(["", "p50", "p95"], rows)
         target = latency["target"]
-        lines += [f"Target p50 <= 30 ms, p95 <= 100 ms: **{'met' if target['met'] else 'not met'}**"
+        lines += [f"Target p50 <= {target['p50_seconds'] * 1000:.0f} ms, p95 <= "
+                  f"{target['p95_seconds'] * 1000:.0f} ms: **{'met' if target['met'] else 'not met'}**"
                   f" ({latency['questions']} questions x {latency['runs']} runs).", ""]
         if "chat" in latency:
             chat = latency["chat"]

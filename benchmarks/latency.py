@@ -9,7 +9,8 @@ alternating question by question so that load from elsewhere hits all three
 alike. Every question is new to the process: each run and each system gets
 questions of its own, so that no remembered question vector flatters a
 system. p50 and p95 per run; the medians over runs are reported.
-Target: seedqa p50 <= 30 ms, p95 <= 100 ms on 2 cores.
+Target: seedqa p50 <= 40 ms, p95 <= 100 ms on 2 cores (the fitted reader's issue; 30 ms
+before the reader read every sentence's spans).
 
 With `--chat`, it also starts `seedqa chat` on the same index in a new
 process, asks it questions through its HTTP API, and reads the process's
@@ -50,6 +51,7 @@ from benchmarks.common import (
 )
 
 DEFAULT_INDEX_DIR = Path(tempfile.gettempdir()) / "seedqa-bench-squad"
+TARGET_P50, TARGET_P95 = 0.040, 0.100  # seconds, warm, on 2 cores
 
 
 def open_seedqa(files, index_dir: Path):
@@ -183,8 +185,8 @@ def main(squad: Path, runs: int, count: int, quick: bool, index_dir: Path, chat:
             "seedqa_answer_vs_baseline_p95":
                 seedqa_answer["p95"] / summary["baseline_similarity_search"]["p95"],
         },
-        "target": {"p50_seconds": 0.030, "p95_seconds": 0.100,
-                   "met": seedqa_answer["p50"] <= 0.030 and seedqa_answer["p95"] <= 0.100},
+        "target": {"p50_seconds": TARGET_P50, "p95_seconds": TARGET_P95,
+                   "met": seedqa_answer["p50"] <= TARGET_P50 and seedqa_answer["p95"] <= TARGET_P95},
     }
     click.echo("\nwarm latency per question (median of runs)")
     for name, stats in summary.items():

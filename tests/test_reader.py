@@ -112,6 +112,13 @@ def test_how_much_gets_the_sentence_with_the_sum_not_the_lead(prize_assistant):
     assert "**" in answer.text
 
 
+def test_a_figure_is_its_number_and_unit_not_the_verb_before_it(seed_assistant):
+    """"Russia fired 165 drones": the question says "launch", so "fired" is not one of its
+    words, but it is not part of the figure either."""
+    answer = seed_assistant.answer("How many drones did Russia launch at Ukraine during the night?")
+    assert answer.span == "165", answer.text
+
+
 def test_question_kinds():
     assert answer_kind("How much will the winner get?") == "money"
     assert answer_kind("How long did the repairs take?") == "duration"
@@ -119,6 +126,9 @@ def test_question_kinds():
     assert answer_kind("Who directed the film?") == "person"
     assert answer_kind("When do entries open?") == "date"
     assert answer_kind("Where is the residency?") == "place"
+    assert answer_kind("Which club did he join?") == "name"
+    assert answer_kind("What is the new search engine called?") == "name"
+    assert answer_kind("Which kind of engine is it?") == "thing"
 
 
 def test_words_are_never_cut():
