@@ -79,7 +79,7 @@ class Word:
     end: int
     capital: bool
     numeric: bool
-    facts: Facts | None = None
+    facts: Facts
 
 
 @functools.lru_cache(maxsize=200_000)
@@ -116,9 +116,9 @@ class Runs:
 
     def __init__(self, words: list[Word]) -> None:
         self.words = words
-        facts = [w.facts or _facts(w.text) for w in words]
         self.counts = {flag: [0] for flag in self._FLAGS}
-        for w, f in zip(words, facts):
+        for w in words:
+            f = w.facts
             values = (f.numeric, f.currency_sign, f.percent_sign, f.currency_word,
                       f.percent_word, f.time_unit, f.month, f.date_word or f.year,
                       not (w.capital or f.stop))
@@ -216,8 +216,8 @@ def span_features(words: list[Word], spans: list[tuple[int, int]], profile: Ques
     preposition = [w.folded in _PREPOSITIONS for w in words]
     clean = [stop[i] or w.stem in profile.weights for i, w in enumerate(words)]
     # Words of a figure that are not part of it: "fired" in "fired 165" answering "how many".
-    plain = [not (w.numeric or w.folded in _UNITS or w.folded in _PERCENT_WORDS or w.facts is None
-                  or w.facts.date_word or w.facts.year) for w in words]
+    plain = [not (w.numeric or w.folded in _UNITS or w.facts.percent_word or w.facts.date_word
+                  or w.facts.year) for w in words]
     runs = Runs(words)
     # The punctuation between each word and the next (before the first: none).
     gaps = [sentence[a.end : b.begin] for a, b in zip(words, words[1:])]
