@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -46,6 +46,8 @@ class Sentence:
     number: int  # within the passage
     span: Span  # offsets in the passage text
     text: str
+    # Its words, split once here for both the sentence and the span features.
+    words: tuple[span_lib.Word, ...] = field(default=(), compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -166,7 +168,7 @@ def sentence_table(reader: ReaderInput, profile: QuestionProfile | None = None) 
                 cosine - (passage.dense_score or 0.0),
                 *[(1.0 if exact else 0.0) * k for k in kind_row],
             ]
-            found.append(Sentence(rank, number, span, piece))
+            found.append(Sentence(rank, number, span, piece, tuple(words)))
             raw.append(row)
     table = np.asarray(raw, dtype=np.float64).reshape(len(raw), len(_BASE) + len(KINDS))
     if len(table):

@@ -10,6 +10,7 @@ not sure can list the next best ones. The answerer (qa/answerer.py) turns a
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -46,10 +47,12 @@ class Reading:
     table: SentenceTable
 
 
-def span_table(sentence: str, table: SentenceTable, reader: ReaderInput
-               ) -> tuple[list[span_lib.Word], list[tuple[int, int]], np.ndarray]:
-    """The sentence's words, its candidate spans (word indices) and their features."""
-    words = span_lib.sentence_words(sentence)
+def span_table(sentence: str, table: SentenceTable, reader: ReaderInput,
+               words: Sequence[span_lib.Word] = ()
+               ) -> tuple[Sequence[span_lib.Word], list[tuple[int, int]], np.ndarray]:
+    """The sentence's words (`words`, when the sentence table split them already), its
+    candidate spans (word indices) and their features."""
+    words = words or span_lib.sentence_words(sentence)
     found = span_lib.candidates(words, table.profile, sentence)
     return words, found, span_lib.span_features(words, found, table.profile, reader.idf, sentence)
 
@@ -67,9 +70,9 @@ class SpanPick:
 NO_SPAN_LOGIT = -8.0  # the span columns of a sentence without a candidate span
 
 
-def best_span(sentence: str, table: SentenceTable, reader: ReaderInput, span_head: LogisticHead
-              ) -> SpanPick:
-    words, found, features = span_table(sentence, table, reader)
+def best_span(sentence: str, table: SentenceTable, reader: ReaderInput, span_head: LogisticHead,
+              words: Sequence[span_lib.Word] = ()) -> SpanPick:
+    words, found, features = span_table(sentence, table, reader, words)
     if not found:
         return SpanPick(None, 0.0, None, 0.0)
     logits = span_head.logits(features)
@@ -84,7 +87,7 @@ def best_span(sentence: str, table: SentenceTable, reader: ReaderInput, span_hea
 def with_span_columns(table: SentenceTable, reader: ReaderInput, span_head: LogisticHead
                       ) -> tuple[SentenceTable, list[SpanPick]]:
     """`table` with SPAN_COLUMNS added, from each sentence's best span; and those spans."""
-    picks = [best_span(s.text, table, reader, span_head) for s in table.sentences]
+    picks = [best_span(s.text, table, reader, span_head, s.words) for s in table.sentences]
     logits = np.asarray([NO_SPAN_LOGIT if p.logit is None else p.logit for p in picks])
     margins = np.asarray([p.margin for p in picks])
     gap = logits - logits.max() if len(logits) else logits

@@ -15,7 +15,7 @@ from __future__ import annotations
 import functools
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -114,7 +114,7 @@ class Runs:
     _FLAGS = ("numeric", "currency_sign", "percent_sign", "currency_word", "percent_word",
               "time_unit", "month", "dated", "uncapitalised")
 
-    def __init__(self, words: list[Word]) -> None:
+    def __init__(self, words: Sequence[Word]) -> None:
         self.words = words
         self.counts = {flag: [0] for flag in self._FLAGS}
         for w in words:
@@ -154,7 +154,7 @@ class Runs:
         return "phrase"
 
 
-def word_type(words: list[Word], first: int, last: int) -> str:
+def word_type(words: Sequence[Word], first: int, last: int) -> str:
     """The type of words[first..last] (inclusive), one of SPAN_TYPES."""
     return Runs(words).type(first, last)
 
@@ -177,7 +177,7 @@ def typed_kinds(kind: str) -> set[str]:
 _INSIDE = re.compile(r"[()\[\];:\"“”]")
 
 
-def candidates(words: list[Word], profile: QuestionProfile,
+def candidates(words: Sequence[Word], profile: QuestionProfile,
                sentence: str | None = None) -> list[tuple[int, int]]:
     """(first, last) word indices of the candidate spans (none across brackets or quotes)."""
     # A unit the question names may stay with its number ("how many years" -> "ten years").
@@ -198,7 +198,7 @@ def candidates(words: list[Word], profile: QuestionProfile,
     return found
 
 
-def span_features(words: list[Word], spans: list[tuple[int, int]], profile: QuestionProfile,
+def span_features(words: Sequence[Word], spans: list[tuple[int, int]], profile: QuestionProfile,
                   idf: Callable[[str], float], sentence: str) -> np.ndarray:
     """One row of `SPAN_FEATURES` per candidate span.
 
@@ -290,5 +290,5 @@ SPAN_FEATURES = (
 _PLAIN = SPAN_FEATURES.index(f"is_{SPAN_TYPES[0]}")
 
 
-def span_of(words: list[Word], first: int, last: int) -> Span:
+def span_of(words: Sequence[Word], first: int, last: int) -> Span:
     return words[first].begin, words[last].end
