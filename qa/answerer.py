@@ -151,7 +151,7 @@ class ExtractiveAnswerer(Runnable[AnswerRequest, Answer]):
         exact = choice.span if choice.span_probability >= threshold else None
         text = self._shorten(sentence, exact or _matched_middle(sentence, weights), budget)
         if text == sentence:
-            text = self._with_following(passage.text, choice.sentence.span, budget)
+            text = with_following(passage.text, choice.sentence.span, budget or self.max_words)
         span_text = sentence[exact[0] : exact[1]] if exact else None
         if span_text and span_text in text:
             text = text.replace(span_text, f"**{span_text}**", 1)
@@ -173,34 +173,6 @@ class ExtractiveAnswerer(Runnable[AnswerRequest, Answer]):
         piece = sentence[spans[first][0] : spans[last][1]]
         return ("…" if first > 0 else "") + piece + ("…" if last < len(spans) - 1 else "")
 
-    def _with_following(self, text: str, span: Span, budget: int | None = None) -> str:
-        """The sentence and those after it in the passage, cut at `budget` words.
-
-        The sentence that matches the question best often sets up the answer and
-        the next ones give it ("... the Treaty of Paris. It was signed in 1763").
-        On SQuAD the answer held an accepted answer 0.758 of the time with the
-        next sentence, against 0.717 for the sentence alone, and 0.788 with
-        every following sentence that fits (first 1,000 answerable questions,
-        with the long-sentence cut below; benchmarks/README.md).
-        """
-        end = span[1]
-        room = (budget or self.max_words) - _word_count(text[span[0] : end])
-        for begin, finish in (s for s in sentences(text) if s[0] >= span[1]):
-            if room <= 0:
-                break
-            after = text[begin:finish]
-            if _word_count(after) <= room:
-                end, room = finish, room - _word_count(after)
-                continue
-            words = word_spans(after)
-            room = min(room, len(words))  # "–" and the like count as words to split() only
-            while room > 0 and _word_count(after[: words[room - 1][2]]) > room:
-                room -= 1
-            if room > 0:
-                return text[span[0] : begin + words[room - 1][2]] + "…"
-            break
-        return text[span[0] : end]
-
     def _abstain(self, request: AnswerRequest, confidence: float) -> Answer:
         return Answer(
             question=request.question,
@@ -218,6 +190,35 @@ def reader_input(request: AnswerRequest) -> ReaderInput:
                     for found in request.sentence_cosines)
     cosines += (None,) * (len(request.passages) - len(cosines))
     return ReaderInput(request.question, request.passages, request.idf, request.earlier, cosines)
+
+
+def with_following(text: str, span: Span, budget: int) -> str:
+    """The sentence and those after it in the passage, cut at `budget` words.
+
+    The sentence that matches the question best often sets up the answer and
+    the next ones give it ("... the Treaty of Paris. It was signed in 1763").
+    On SQuAD the answer held an accepted answer 0.758 of the time with the
+    next sentence, against 0.717 for the sentence alone, and 0.788 with
+    every following sentence that fits (first 1,000 answerable questions,
+    with the long-sentence cut below; benchmarks/README.md).
+    """
+    end = span[1]
+    room = budget - _word_count(text[span[0] : end])
+    for begin, finish in (s for s in sentences(text) if s[0] >= span[1]):
+        if room <= 0:
+            break
+        after = text[begin:finish]
+        if _word_count(after) <= room:
+            end, room = finish, room - _word_count(after)
+            continue
+        words = word_spans(after)
+        room = min(room, len(words))  # "–" and the like count as words to split() only
+        while room > 0 and _word_count(after[: words[room - 1][2]]) > room:
+            room -= 1
+        if room > 0:
+            return text[span[0] : begin + words[room - 1][2]] + "…"
+        break
+    return text[span[0] : end]
 
 
 def _word_count(text: str) -> int:
