@@ -1,8 +1,9 @@
 """Fitting the reader's heads from cached retrieval (benchmarks/reader_data.py).
 
 Feature matrices come from the same code the answerer runs (qa/reader/); the
-logistic regressions are scikit-learn's (the `fit` extra), exported as plain
-mean / scale / coefficients for qa/reader/model.py. Every question belongs to
+logistic regressions are scikit-learn's and the sentence ranker LightGBM's (the
+`fit` extra), exported as plain mean / scale / coefficients and flat tree arrays
+for qa/reader/model.py. Every question belongs to
 a fold named by its article, so nothing is ever scored by a head fitted on
 its own article.
 """
@@ -13,7 +14,7 @@ import hashlib
 import pickle
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +24,7 @@ from qa.answerer import AnswerRequest
 from evaluation.questions import find_any, normalize
 from qa.reader.features import ReaderInput, sentence_table
 from qa.reader.model import LogisticHead, ReaderModel, TreesHead
-from qa.reader.reader import span_table, with_span_columns
+from qa.reader.reader import PREDICATE, says_what_was_asked, span_table, with_span_columns
 
 FOLDS = 4
 READER_SOURCES = Path(__file__).resolve().parents[1] / "qa" / "reader"
@@ -194,33 +195,82 @@ def fit_head(x: np.ndarray, y: np.ndarray, names: Sequence[str], strength: float
                         float(model.intercept_[0]))
 
 
-def fit_trees(x: np.ndarray, y: np.ndarray, names: Sequence[str], iterations: int = 200,
-              depth: int = 6, weight: np.ndarray | None = None) -> TreesHead:
-    """Gradient-boosted trees, exported as flat node arrays for NumPy inference."""
-    from sklearn.ensemble import HistGradientBoostingClassifier
+def fit_ranker(x: np.ndarray, y: np.ndarray, question: np.ndarray, names: Sequence[str],
+               trees: int = 300, depth: int = 6) -> TreesHead:
+    """Gradient-boosted trees ranking each question's sentences (LightGBM's LambdaRank,
+    judged on its top 5), exported as flat node arrays for NumPy inference.
 
-    model = HistGradientBoostingClassifier(max_iter=iterations, max_depth=depth,
-                                           learning_rate=0.1, min_samples_leaf=50,
-                                           early_stopping=False, random_state=0)
-    model.fit(np.asarray(x, np.float64), y, sample_weight=weight)
-    trees = [predictor.nodes for (predictor,) in model._predictors]
-    width = max(len(nodes) for nodes in trees)
+    Ranking, not classifying: the answerer takes a question's best sentence, so what
+    counts is which sentence beats the others of the same question, not each one's
+    absolute chance; on held-out folds this lifted top-1 over the pointwise trees.
+    `question` labels the rows' questions, in runs. The scores are not probabilities
+    until `calibrated`.
+    """
+    import lightgbm
 
-    def column(field: str, fill) -> np.ndarray:
-        out = np.full((len(trees), width), fill, dtype=np.asarray(trees[0][field]).dtype)
-        for i, nodes in enumerate(trees):
-            out[i, : len(nodes)] = nodes[field]
+    starts = np.flatnonzero(np.r_[True, question[1:] != question[:-1]])
+    model = lightgbm.LGBMRanker(n_estimators=trees, learning_rate=0.05, num_leaves=31,
+                                max_depth=depth, min_child_samples=50,
+                                lambdarank_truncation_level=5, random_state=0, n_jobs=2,
+                                verbose=-1)
+    x = np.asarray(x, np.float64)
+    model.fit(x, np.asarray(y, int), group=np.diff(np.r_[starts, len(question)]))
+    head = trees_head(model.booster_.dump_model()["tree_info"], names)
+    assert np.allclose(head.logits(x[:500]), model.predict(x[:500], raw_score=True), atol=1e-6)
+    return head
+
+
+def trees_head(tree_info: list[dict], names: Sequence[str]) -> TreesHead:
+    """LightGBM's dumped trees (`dump_model()["tree_info"]`) as one TreesHead."""
+    flat = [_flat_tree(tree["tree_structure"]) for tree in tree_info]
+    width = max(len(nodes) for nodes in flat)
+
+    def column(field: int, fill, dtype) -> np.ndarray:
+        out = np.full((len(flat), width), fill, dtype=dtype)
+        for i, nodes in enumerate(flat):
+            out[i, : len(nodes)] = [node[field] for node in nodes]
         return out
 
-    head = TreesHead(tuple(names), column("feature_idx", 0).astype(np.int64),
-                     column("num_threshold", 0.0).astype(np.float64),
-                     column("left", 0).astype(np.int64), column("right", 0).astype(np.int64),
-                     column("is_leaf", 1).astype(bool), column("value", 0.0).astype(np.float64),
-                     float(np.ravel(model._baseline_prediction)[0]),
-                     int(max(nodes["depth"].max() for nodes in trees)) + 1)
-    check = np.asarray(x[:500], np.float64)
-    assert np.allclose(head.logits(check), model.decision_function(check), atol=1e-6)
-    return head
+    return TreesHead(tuple(names), column(0, 0, np.int64), column(1, 0.0, np.float64),
+                     column(2, 0, np.int64), column(3, 0, np.int64), column(4, True, bool),
+                     column(5, 0.0, np.float64), 0.0,
+                     max(node[6] for nodes in flat for node in nodes) + 1)
+
+
+def _flat_tree(root: dict) -> list[tuple]:
+    """A LightGBM tree dump as (feature, threshold, left, right, is_leaf, value, depth) rows,
+    the root first."""
+    nodes: list[tuple] = []
+
+    def visit(node: dict, depth: int) -> int:
+        index = len(nodes)
+        nodes.append(())
+        if "leaf_value" in node:
+            nodes[index] = (0, 0.0, 0, 0, True, float(node["leaf_value"]), depth)
+            return index
+        # Numerical "x <= threshold" splits only: the features hold no NaN or categories.
+        assert node["decision_type"] == "<=", node["decision_type"]
+        left = visit(node["left_child"], depth + 1)
+        right = visit(node["right_child"], depth + 1)
+        nodes[index] = (int(node["split_feature"]), float(node["threshold"]), left, right,
+                        False, 0.0, depth)
+        return index
+
+    visit(root, 0)
+    return nodes
+
+
+def calibrated(head: TreesHead, slope: float, intercept: float) -> TreesHead:
+    """`head` whose logits are slope * logits + intercept: ranking scores made log-odds."""
+    return replace(head, value=head.value * slope, baseline=head.baseline * slope + intercept)
+
+
+def platt(scores: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
+    """The slope and intercept turning scores into log-odds of the labels (Platt scaling)."""
+    from sklearn.linear_model import LogisticRegression
+
+    model = LogisticRegression(C=1e6, max_iter=1000).fit(np.asarray(scores)[:, None], labels)
+    return float(model.coef_[0, 0]), float(model.intercept_[0])
 
 
 def zero_head(names: Sequence[str]) -> LogisticHead:
@@ -230,11 +280,36 @@ def zero_head(names: Sequence[str]) -> LogisticHead:
 
 def with_heads(sentence, span: LogisticHead, confidence: LogisticHead | None = None,
                abstain: float = 0.0, sure: float = 0.0, span_threshold: float = 0.0,
-               card: dict | None = None, span_typed: float | None = None) -> ReaderModel:
+               card: dict | None = None, span_typed: float | None = None,
+               margin: float = 2.0) -> ReaderModel:
     from qa.reader.features import CONFIDENCE_FEATURES
 
     return ReaderModel(sentence, span, confidence or zero_head(CONFIDENCE_FEATURES), abstain,
-                       sure, span_threshold, card or {}, span_typed)
+                       sure, span_threshold, card or {}, span_typed, margin)
+
+
+MARGINS = (0.0, 0.5, 1.0, 1.5, 2.0, 3.0)
+
+
+def margin_choice(logits: np.ndarray, mats: Matrices, weight: np.ndarray
+                  ) -> tuple[float, dict[float, float]]:
+    """The predicate margin (`says_what_was_asked`) whose first sentence holds an answer
+    most often, weighted by question, over the sentences with held-out `logits` (NaN
+    elsewhere); and the share each margin reached."""
+    rows = np.flatnonzero(~np.isnan(logits))
+    groups = np.split(rows, np.flatnonzero(np.diff(mats.sentence_q[rows])) + 1)
+    predicate = mats.sentence_x[:, PREDICATE]
+    shares = {}
+    for margin in MARGINS:
+        hits = total = 0.0
+        for group in groups:
+            order = np.argsort(-logits[group], kind="stable")
+            first = says_what_was_asked(order, logits[group], predicate[group], margin)[0]
+            w = weight[mats.sentence_q[group[0]]]
+            hits += w * mats.sentence_y[group[first]]
+            total += w
+        shares[margin] = hits / total
+    return max(MARGINS, key=lambda m: (shares[m], -m)), shares
 
 
 def false_abstention_threshold(confidences: Sequence[float], allowed: float) -> float:

@@ -66,7 +66,44 @@ def test_weights_file_loads_and_its_heads_match_the_features():
             np.zeros((2, len(CONFIDENCE_FEATURES))))):
         assert np.all((probabilities >= 0) & (probabilities <= 1))
     assert 0 < model.abstain < 1 and model.abstain <= model.sure <= 1
+    assert json.loads(WEIGHTS.read_text())["thresholds"]["predicate_margin"] == (
+        model.predicate_margin)
     assert WEIGHTS.stat().st_size < 50 * 1024**2
+
+
+def test_a_close_contender_saying_what_was_asked_goes_first():
+    from qa.reader.reader import says_what_was_asked
+
+    order = np.asarray([0, 1, 2, 3])
+    logits = np.asarray([1.0, 0.2, -0.1, -5.0])
+    predicate = np.asarray([0.1, 0.2, 0.6, 0.9])
+    # Within the margin, the most of the predicate wins; beyond it, or past the top
+    # three, the model's order stands.
+    assert says_what_was_asked(order, logits, predicate, 1.5).tolist() == [2, 0, 1, 3]
+    assert says_what_was_asked(order, logits, predicate, 1.0).tolist() == [1, 0, 2, 3]
+    assert says_what_was_asked(order, logits, predicate, 0.0).tolist() == [0, 1, 2, 3]
+
+
+def test_lightgbm_trees_run_as_the_numpy_trees_head():
+    """The sentence ranker's trees, as LightGBM dumps them, step down the same way in NumPy:
+    x <= threshold goes left, a leaf stays put, the trees' values add up, and the Platt
+    scaling folds into the values."""
+    from benchmarks.reader_fitting import calibrated, trees_head
+
+    def split(feature, threshold, left, right):
+        return {"split_feature": feature, "threshold": threshold, "decision_type": "<=",
+                "left_child": left, "right_child": right}
+
+    deep = split(0, 0.5, {"leaf_value": -1.0},
+                 split(1, 2.0, {"leaf_value": 0.5}, split(0, 3.0, {"leaf_value": 2.0},
+                                                         {"leaf_value": 4.0})))
+    trees = [{"tree_structure": deep}, {"tree_structure": {"leaf_value": 0.25}}]
+    head = trees_head(trees, ("a", "b"))
+    rows = np.asarray([[0.5, 9.0], [1.0, 2.0], [3.0, 2.5], [3.5, 2.5]])
+    assert head.logits(rows).tolist() == [-0.75, 0.75, 2.25, 4.25]
+    scaled = calibrated(head, 2.0, -1.0)
+    assert scaled.logits(rows).tolist() == [-2.5, 0.5, 3.5, 7.5]
+    assert np.allclose(scaled.probabilities(rows), 1 / (1 + np.exp(-scaled.logits(rows))))
 
 
 def test_weights_fitted_on_other_features_are_refused(tmp_path):
@@ -78,7 +115,7 @@ def test_weights_fitted_on_other_features_are_refused(tmp_path):
         load_model(str(broken))
 
 
-def test_the_query_path_imports_neither_sklearn_nor_torch(seed_index):
+def test_the_query_path_imports_neither_the_fitting_libraries_nor_torch(seed_index):
     """Checked in a fresh interpreter: this one has loaded torch for other tests."""
     import subprocess
 
@@ -87,7 +124,7 @@ def test_the_query_path_imports_neither_sklearn_nor_torch(seed_index):
             f"Assistant(Settings(data_dir=Path({str(seed_index.data_dir)!r}), "
             f"cache_dir=Path({str(seed_index.cache_dir)!r}))).answer("
             "'How many drones did Russia fire at Ukraine overnight?'); "
-            "print(sorted(m for m in ('sklearn', 'torch') if m in sys.modules))")
+            "print(sorted(m for m in ('lightgbm', 'sklearn', 'torch') if m in sys.modules))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().splitlines()[-1] == "[]"
@@ -130,6 +167,15 @@ def test_question_kinds():
     assert answer_kind("Which club did he join?") == "name"
     assert answer_kind("What is the new search engine called?") == "name"
     assert answer_kind("Which kind of engine is it?") == "thing"
+    assert answer_kind("What level of profit does the firm expect?") == "money"
+    assert answer_kind("What caused the price rise?") == "reason"
+    # Terse keyword queries say what they want by their nouns.
+    assert answer_kind("Hexal purchase price") == "money"
+    assert answer_kind("Mia Hamm international appearances") == "count"
+    assert answer_kind("Air force statement date") == "date"
+    assert answer_kind("Geran-5 warhead weight") == "quantity"
+    assert answer_kind("What is its range?") == "quantity"
+    assert answer_kind("Geran-5 maker") == "other"
 
 
 def test_words_are_never_cut():
@@ -151,6 +197,12 @@ def _content_stems(text: str) -> set[str]:
     ("Entries open on 23 March.", "23 March", "date"),
     ("It was built in 1763.", "1763", "date"),
     ("He played 276 games.", "276", "number"),
+    # A year-shaped number counting the plural noun after it is a count, not a year.
+    ("The city has 1180 bridges.", "1180", "number"),
+    ("About 1500 people attended.", "1500", "number"),
+    ("Her 2004 tour was cancelled.", "2004", "date"),
+    ("In 1999 members voted to leave.", "1999", "date"),
+    ("The 1990s bands are back.", "1990s", "date"),
     ("She joined Celta Vigo of Spain.", "Celta Vigo of Spain", "name"),
     ("She joined the club late.", "the club", "phrase"),
 ])

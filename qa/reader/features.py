@@ -120,21 +120,22 @@ def sentence_table(reader: ReaderInput, profile: QuestionProfile | None = None) 
         if passage.start == 0:
             lead = next((i for i, piece in enumerate(pieces) if not _is_headline(piece)), -1)
         names_missing = _missing(profile.names, stems)
+        credits = [bool(_CREDIT.search(piece)) for piece in pieces]
         for number, (span, piece) in enumerate(zip(spans, pieces)):
             own = term_sets[number]
             listed = term_lists[number]
             pairs = set(zip(listed, listed[1:]))
-            prev_terms = term_sets[number - 1] if number > 0 else frozenset()
-            next_terms = term_sets[number + 1] if number + 1 < len(spans) else frozenset()
+            before, after = _neighbours(number, credits)
+            prev_terms = term_sets[before] if before is not None else frozenset()
+            next_terms = term_sets[after] if after is not None else frozenset()
             match = _share(own, weights, total)
             words = word_lists[number]
             n_words = len(piece.split())
             first_word = words[0].folded if words else ""
             headline = 1.0 if _is_headline(piece) else 0.0
             cosine = float(cosines[number]) if cosines is not None else 0.0
-            prev_cos = float(cosines[number - 1]) if cosines is not None and number > 0 else 0.0
-            next_cos = (float(cosines[number + 1]) if cosines is not None
-                        and number + 1 < len(spans) else 0.0)
+            prev_cos = float(cosines[before]) if cosines is not None and before is not None else 0.0
+            next_cos = float(cosines[after]) if cosines is not None and after is not None else 0.0
             new_terms = [t for t in own if t not in weights]
             sentence_stems = frozenset(w.stem for w in words)
             exact = typed_here(words, profile, exact_kinds)
@@ -154,7 +155,7 @@ def sentence_table(reader: ReaderInput, profile: QuestionProfile | None = None) 
                 1.0 if exact else 0.0, 1.0 if loose else 0.0,
                 1.0 if counted else 0.0,
                 1.0 if profile.noun & own else 0.0,
-                headline, 1.0 if _CREDIT.search(piece) else 0.0,
+                headline, 1.0 if credits[number] else 0.0,
                 1.0 if _BYLINE.match(piece) else 0.0,
                 headline if passage.start == 0 and number == 0 else 0.0,
                 1.0 if number == lead else 0.0,
@@ -185,6 +186,15 @@ def sentence_table(reader: ReaderInput, profile: QuestionProfile | None = None) 
     else:
         table = np.zeros((0, len(TABLE_FEATURES)))
     return SentenceTable(profile, tuple(found), table, tuple(passage_terms), tuple(passage_stems))
+
+
+def _neighbours(number: int, credits: Sequence[bool]) -> tuple[int | None, int | None]:
+    """The sentences before and after sentence `number` in the text's flow: a photo
+    caption or credit set between two paragraphs ("... (Michael Shtekel/AP)") is not
+    part of it, so "The drones targeted ..." still follows the sentence naming them."""
+    before = next((i for i in range(number - 1, -1, -1) if not credits[i]), None)
+    after = next((i for i in range(number + 1, len(credits)) if not credits[i]), None)
+    return before, after
 
 
 def _is_headline(piece: str) -> bool:

@@ -6,7 +6,8 @@ and the coefficients:
 
 - `sentence`: P(this sentence holds an accepted answer), over every sentence
   of the retrieved passages (columns `features.SENTENCE_FEATURES`); gradient-
-  boosted trees (`TreesHead`), the other two are logistic (`LogisticHead`);
+  boosted trees fitted to rank a question's sentences, then scaled to log-odds
+  (`TreesHead`); the other two are logistic (`LogisticHead`);
 - `span`: P(this span is an accepted answer), over the candidate spans of the
   chosen sentence (`spans.SPAN_FEATURES`);
 - `confidence`: P(the answer is right), over the chosen answer
@@ -71,7 +72,7 @@ class LogisticHead:
 
 @dataclass(frozen=True)
 class TreesHead:
-    """Gradient-boosted trees (scikit-learn's HistGradientBoosting, exported), run in NumPy.
+    """Gradient-boosted trees (LightGBM's, exported by benchmarks/reader_fitting.py), in NumPy.
 
     Each tree is stored as flat node arrays; all trees step down together, one
     level at a time, so a question's 30-odd sentences cost a few array operations
@@ -138,14 +139,18 @@ class ReaderModel:
     abstain: float
     sure: float
     span_threshold: float
-    card: dict
+    card: dict  # what it was fitted on, how, and the held-out figures
     # Spans that answer a number or date question ("how many", "when") are right more
     # often at the same score: they have their own threshold.
     span_typed: float | None = None
+    # Logits within which a sentence saying more of the question's predicate goes first
+    # (qa/reader/reader.py's `says_what_was_asked`): chosen on cross-fitted folds, but
+    # never below what the seed questions need (benchmarks/fit_reader.py, SEED_MARGIN).
+    predicate_margin: float = 2.0
 
     def span_threshold_for(self, kind: str) -> float:
         typed = kind in ("money", "percent", "duration", "count", "quantity", "date")
-        return self.span_typed if typed and self.span_typed is not None else self.span_threshold  # what it was fitted on, how, and the held-out figures
+        return self.span_typed if typed and self.span_typed is not None else self.span_threshold
 
     @classmethod
     def from_dict(cls, data: dict) -> ReaderModel:
@@ -156,13 +161,15 @@ class ReaderModel:
             LogisticHead.from_dict(data["confidence"], CONFIDENCE_FEATURES, "confidence"),
             float(thresholds["abstain"]), float(thresholds["sure"]), float(thresholds["span"]),
             data.get("card", {}), thresholds.get("span_typed"),
+            float(thresholds.get("predicate_margin", 2.0)),
         )
 
     def to_dict(self) -> dict:
         return {"sentence": self.sentence.to_dict(), "span": self.span.to_dict(),
                 "confidence": self.confidence.to_dict(),
                 "thresholds": {"abstain": self.abstain, "sure": self.sure,
-                               "span": self.span_threshold, "span_typed": self.span_typed},
+                               "span": self.span_threshold, "span_typed": self.span_typed,
+                               "predicate_margin": self.predicate_margin},
                 "card": self.card}
 
 

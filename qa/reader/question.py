@@ -22,26 +22,45 @@ _MONEY_WORDS = (r"cost|costs|pay|paid|pays|price|priced|worth|spend|spent|earn|e
                 r"raise|raised|fund|funding|budget|prize|fee|fees|salary|money|revenue|profit|"
                 r"loss|sell|sold|charge|charged|owe|owed|dollars?|pounds?|euros?|takings|gross|get|"
                 r"gets|got|receive|received|receives|win|won|wins|award|awarded|given|fine|"
-                r"fined|bid|offer|offered|invest|invested|bonus|deal|sale|sales|compensation")
+                r"fined|bid|offer|offered|invest|invested|bonus|deal|sale|sales|compensation|"
+                r"damages|seek|seeking|sought|bill|tax|taxes|wages?|loans?|debts?|fare|rent")
+_MONEY_NOUNS = (r"cost|costs|price|prices|fee|fees|prize|sum|budget|salary|profit|profits|bid|"
+                r"fine|revenue|revenues|takings|earnings|damages|compensation|valuation|turnover|"
+                r"wage|wages|fare|rent|loss|losses")
+_COUNT_NOUNS = (r"appearances|caps|goals|jobs|employees|staff|members|viewers|visitors|votes|"
+                r"seats|copies|deaths|casualties|victims|people|passengers|subscribers|users|"
+                r"customers|players|tries|wins|medals|titles|stores|shops|branches")
+# A terse keyword query ("BP annual profit 2004", "Mia Hamm international appearances")
+# has no question word: the noun it ends on or holds says what it wants.
+_NO_QUESTION_WORD = r"^(?!.*\b(?:what|which|who|whom|whose|when|where|why|how)\b)"
 _KIND_PATTERNS = (
     ("percent", re.compile(r"\b(?:what|which) (?:percentage|percent|proportion|share|fraction)\b|"
                            r"\bhow much percent|\bwhat per ?cent", re.I)),
     ("money", re.compile(rf"\bhow much\b(?=.*\b(?:{_MONEY_WORDS})\b)|"
-                         r"\bhow much money\b|\bwhat (?:was |is )?(?:the )?(?:cost|price|fee|"
-                         r"prize|sum|amount of money|budget|salary)\b", re.I)),
+                         r"\bhow much money\b|\bwhat (?:was |is |were |are |will be )?"
+                         r"(?:the |its |his |her |their )?(?:\w+ )?(?:level of |amount of )?"
+                         rf"(?:{_MONEY_NOUNS}|amount of money)\b|"
+                         rf"{_NO_QUESTION_WORD}.*\b(?:{_MONEY_NOUNS}|worth|value|paid|pay)\b",
+                         re.I)),
     ("duration", re.compile(r"\bhow long\b(?! (?:is|was|are|were) (?:the|a|an|it|this|that)\b"
                             r"(?! (?:\w+ )?(?:war|period|reign|journey|trip|term|delay|wait)))|"
                             r"\bfor how (?:long|many (?:years|days|months|weeks|hours|minutes))\b|"
                             r"\bhow many (?:years|days|months|weeks|hours|minutes|seconds|"
                             r"decades|centuries) (?:did|does|do|had|has|have|was|were|will|would|"
                             r"after|before|ago)", re.I)),
-    ("count", re.compile(r"\bhow many\b|\bwhat number of\b|\bthe number of\b", re.I)),
+    ("count", re.compile(r"\bhow many\b|\bwhat number of\b|\bthe number of\b|"
+                         rf"{_NO_QUESTION_WORD}.*\b(?:{_COUNT_NOUNS}|number of)\b", re.I)),
     ("quantity", re.compile(r"\bhow (?:much|long|far|old|large|big|heavy|tall|high|deep|fast|"
                             r"wide|often|small|hot|cold)\b|\bwhat (?:number|amount|size|"
                             r"speed|distance|height|weight|length|area|population|temperature|"
-                            r"age)\b", re.I)),
+                            r"age)\b|\bwhat(?:'s| is| was| are| were) (?:the|its|his|her|their) "
+                            r"(?:speed|distance|height|weight|length|area|population|"
+                            r"temperature|age|range|size|capacity|depth|width)\b|"
+                            rf"{_NO_QUESTION_WORD}.*\b(?:age|height|weight|distance|speed|"
+                            r"size|length|population|range|capacity|depth|width)\b", re.I)),
     ("date", re.compile(r"\bwhen\b|\b(?:what|which|in what|by what) (?:year|years|date|day|"
-                        r"month|century|decade|time|period|era|season)\b", re.I)),
+                        r"month|century|decade|time|period|era|season)\b|"
+                        rf"{_NO_QUESTION_WORD}.*\bdate\b", re.I)),
     ("person", re.compile(r"\bwho(?:m|se)?\b|\b(?:what|which) (?:person|man|woman|king|queen|"
                           r"president|leader|author|writer|artist|scientist|emperor|player|"
                           r"actor|singer|director|ruler|pope|general|minister|chancellor|"

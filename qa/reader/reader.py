@@ -115,7 +115,8 @@ def read(reader: ReaderInput, model: ReaderModel, alternatives: int = 3) -> Read
     if not allowed.any():
         return Reading(None, (), table)
     order = np.argsort(-np.where(allowed, logits, -np.inf), kind="stable")
-    order = _says_what_was_asked(order[allowed[order]], logits, table)
+    order = says_what_was_asked(order[allowed[order]], logits,
+                                table.features[:, PREDICATE], model.predicate_margin)
     best = _choice(int(order[0]), table, logits, picks, reader, model)
     order, best = _body_over_caption(order, best, table, logits, picks, reader, model)
     others, seen = [], {table.sentences[int(order[0])].passage}
@@ -131,22 +132,22 @@ def read(reader: ReaderInput, model: ReaderModel, alternatives: int = 3) -> Read
     return Reading(best, tuple(others), table)
 
 
-PREDICATE_MARGIN = 2.0  # logits within which a sentence saying more of the predicate wins
-_PREDICATE = SENTENCE_FEATURES.index("predicate_match")
+PREDICATE = SENTENCE_FEATURES.index("predicate_match")
 
 
-def _says_what_was_asked(order: np.ndarray, logits: np.ndarray, table: SentenceTable
-                         ) -> np.ndarray:
+def says_what_was_asked(order: np.ndarray, logits: np.ndarray, predicate: np.ndarray,
+                        margin: float) -> np.ndarray:
     """`order` with, first, the close contender that says most of what the question asks.
 
     The model leans on the in-context sentence vector, which rates a sentence alone
-    in its passage highly whatever it says; among sentences it scores within
-    PREDICATE_MARGIN of its best, the one holding more of the question's predicate
-    (its words other than its names: "target" in "What did the drones target?") goes first.
+    in its passage highly whatever it says; among the top three sentences it scores
+    within `margin` of its best (`ReaderModel.predicate_margin`), the one
+    holding more of the question's predicate (`predicate`, per sentence: its words
+    other than its names, "target" in "What did the drones target?") goes first.
     """
-    close = [i for i in order[:3] if logits[i] >= logits[order[0]] - PREDICATE_MARGIN]
-    best = max(close, key=lambda i: table.features[i, _PREDICATE])
-    if table.features[best, _PREDICATE] <= table.features[order[0], _PREDICATE]:
+    close = [i for i in order[:3] if logits[i] >= logits[order[0]] - margin]
+    best = max(close, key=lambda i: predicate[i])
+    if predicate[best] <= predicate[order[0]]:
         return order
     return np.concatenate([[best], order[order != best]])
 

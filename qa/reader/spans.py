@@ -16,7 +16,7 @@ import functools
 import math
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -105,7 +105,31 @@ def sentence_words(sentence: str) -> list[Word]:
         facts = _facts(text)
         found.append(Word(text, facts.folded, facts.stem, match.start(), match.end(),
                           text[:1].isupper(), facts.numeric, facts))
+    for i, word in enumerate(found):
+        if word.facts.year and _counts(found, i):
+            found[i] = replace(word, facts=replace(word.facts, year=False))
     return found
+
+
+_COUNTED = frozenset("people men women children staff police cattle sheep fish".split())
+_BEFORE_YEAR = frozenset("in since by from until till of during after before circa c".split())
+
+
+def _counts(words: Sequence[Word], i: int) -> bool:
+    """Does a year-shaped number count the plural noun after it ("1180 bridges"), not date it?
+
+    "the 2004 tour" and "in 1999 members voted" stay years: the noun is singular, or a
+    preposition announces a date.
+    """
+    if (i + 1 >= len(words) or words[i].folded.endswith("s")  # "1990s bands"
+            or (i and words[i - 1].folded in _BEFORE_YEAR)):
+        return False
+    after = words[i + 1]
+    if after.capital or after.facts.stop or after.facts.date_word or after.facts.time_unit:
+        return False
+    folded = after.folded
+    plural = len(folded) > 3 and folded.endswith("s") and not folded.endswith("ss")
+    return plural or folded in _COUNTED
 
 
 class Runs:
