@@ -19,7 +19,8 @@
    predicate margin (qa/reader/reader.py, `says_what_was_asked`). The answerer
    itself (qa/answerer.py, with those heads) then answers each question, which
    gives the confidence head its rows (the chosen answer's features; label: the
-   answer holds an accepted answer). The confidence head and the thresholds are cross-fitted the same way.
+   answer holds an accepted answer). The confidence head and the thresholds are
+   cross-fitted the same way.
 5. Held-out report: each SQuAD fold answered by the model fitted without it
    (thresholds chosen without it too), odd news by the final model, scored by
    evaluation (what `seedqa eval` uses), beside the previous answerer on the
@@ -43,8 +44,8 @@ import numpy as np
 from benchmarks.common import RESULTS, write_result
 from benchmarks.reader_data import CachedQuestion, load_or_collect
 from benchmarks.reader_fitting import (
-    false_abstention_threshold,
     calibrated,
+    false_abstention_threshold,
     fit_head,
     fit_ranker,
     fold_names,

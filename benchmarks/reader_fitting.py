@@ -3,9 +3,8 @@
 Feature matrices come from the same code the answerer runs (qa/reader/); the
 logistic regressions are scikit-learn's and the sentence ranker LightGBM's (the
 `fit` extra), exported as plain mean / scale / coefficients and flat tree arrays
-for qa/reader/model.py. Every question belongs to
-a fold named by its article, so nothing is ever scored by a head fitted on
-its own article.
+for qa/reader/model.py. Every question belongs to a fold named by its article,
+so nothing is ever scored by a head fitted on its own article.
 """
 
 from __future__ import annotations

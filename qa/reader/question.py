@@ -30,7 +30,7 @@ _MONEY_NOUNS = (r"cost|costs|price|prices|fee|fees|prize|sum|budget|salary|profi
 _COUNT_NOUNS = (r"appearances|caps|goals|jobs|employees|staff|members|viewers|visitors|votes|"
                 r"seats|copies|deaths|casualties|victims|people|passengers|subscribers|users|"
                 r"customers|players|tries|wins|medals|titles|stores|shops|branches")
-# A terse keyword query ("BP annual profit 2004", "Mia Hamm international appearances")
+# A terse keyword query ("Acme annual profit 2004", "Jones career appearances")
 # has no question word: the noun it ends on or holds says what it wants.
 _NO_QUESTION_WORD = r"^(?!.*\b(?:what|which|who|whom|whose|when|where|why|how)\b)"
 _KIND_PATTERNS = (
