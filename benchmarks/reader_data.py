@@ -92,7 +92,8 @@ def sets(workdir: Path) -> dict[str, tuple[Path, list[dict]]]:
     articles = SHARED / "news" / "articles"
     found["news"] = (articles, _read_jsonl(ROOT / "tests" / "data" / "news_questions.jsonl"))
     # Questions written for fitting only, all on even-numbered articles (never held out).
-    found["newsfit"] = (articles, _read_jsonl(ROOT / "benchmarks" / "data" / "news_fit_questions.jsonl"))
+    found["newsfit"] = (articles,
+                        _read_jsonl(ROOT / "benchmarks" / "data" / "news_fit_questions.jsonl"))
     return found
 
 
@@ -119,7 +120,8 @@ def collect(name: str, documents: Path, items: list[dict], workdir: Path,
     from seedqa.settings import Settings
     from seedqa.text import sentences, terms
 
-    settings = Settings(data_dir=workdir / f"index-{INDEX_OF.get(name, name)}", chroma_url=None, abstain_threshold=0.0)
+    settings = Settings(data_dir=workdir / f"index-{INDEX_OF.get(name, name)}", chroma_url=None,
+                        abstain_threshold=0.0)
     assistant = Assistant(settings)
     if not assistant.documents():
         report = assistant.add_documents([documents])

@@ -123,7 +123,7 @@ def matrices(questions: Sequence[CachedQuestion], sets: dict[str, CachedSet],
         sq.extend([number] * len(labels))
         if any(labels):  # the spans of the first sentence that holds an answer
             sentence = table.sentences[labels.index(True)]
-            words, found, features = span_table(sentence.text, table, reader)
+            words, found, features = span_table(sentence.text, table, reader, sentence.words)
             accepted = {normalize(a) for a in q.answers}
             for first, last in found:
                 text = sentence.text[words[first].begin : words[last].end]

@@ -76,8 +76,9 @@ def typed_here(words: list, profile: QuestionProfile, kinds: set[str]) -> bool:
     """Whether the sentence holds a span of one of `kinds` that is not just question words."""
     if not kinds:
         return False
+    runs = span_lib.Runs(words)
     for first, last in span_lib.candidates(words, profile):
-        if last - first < 4 and span_lib.word_type(words, first, last) in kinds:
+        if last - first < 4 and runs.type(first, last) in kinds:
             return True
     return False
 

@@ -68,6 +68,7 @@ class SpanPick:
 
 
 NO_SPAN_LOGIT = -8.0  # the span columns of a sentence without a candidate span
+ONLY_SPAN_MARGIN = 5.0  # the lead of a sentence's only candidate span (no second best)
 
 
 def best_span(sentence: str, table: SentenceTable, reader: ReaderInput, span_head: LogisticHead,
@@ -79,7 +80,7 @@ def best_span(sentence: str, table: SentenceTable, reader: ReaderInput, span_hea
     top = int(np.argmax(logits))
     first, last = found[top]
     logit = float(logits[top])
-    margin = logit - float(np.partition(logits, -2)[-2]) if len(logits) > 1 else 5.0
+    margin = logit - float(np.partition(logits, -2)[-2]) if len(logits) > 1 else ONLY_SPAN_MARGIN
     return SpanPick(span_lib.span_of(words, first, last), float(1 / (1 + np.exp(-logit))),
                     logit, margin)
 

@@ -233,7 +233,7 @@ def span_features(words: Sequence[Word], spans: list[tuple[int, int]], profile: 
     weight_at = {i: profile.weights.get(words[i].stem, 0.0) * (2 if words[i].stem in
                  profile.current else 1) for i in matched}
     total = sum(weight_at.values()) or 1.0
-    stop = [w.folded in STOPWORDS for w in words]
+    stop = [w.facts.stop for w in words]
     rare = [min(idf(w.stem), 10.0) for w in words]
     counted = [bool(profile.counted) and w.stem in profile.counted for w in words]
     noun = [bool(profile.noun) and w.stem in profile.noun for w in words]
@@ -293,10 +293,11 @@ def span_features(words: Sequence[Word], spans: list[tuple[int, int]], profile: 
     # The span's type, alone and crossed with the question's kind: one-hot blocks.
     table = np.zeros((len(rows), len(SPAN_FEATURES)))
     if rows:
-        table[:, :_PLAIN] = rows
+        table[:, :_FIRST_TYPE_COLUMN] = rows
         at = np.arange(len(rows))
-        table[at, _PLAIN + np.asarray(types)] = 1.0
-        table[at, _PLAIN + len(SPAN_TYPES) * (1 + KINDS.index(profile.kind)) + np.asarray(types)] = 1.0
+        table[at, _FIRST_TYPE_COLUMN + np.asarray(types)] = 1.0
+        crossed = _FIRST_TYPE_COLUMN + len(SPAN_TYPES) * (1 + KINDS.index(profile.kind))
+        table[at, crossed + np.asarray(types)] = 1.0
     return table
 
 
@@ -311,7 +312,7 @@ SPAN_FEATURES = (
 )
 
 
-_PLAIN = SPAN_FEATURES.index(f"is_{SPAN_TYPES[0]}")
+_FIRST_TYPE_COLUMN = SPAN_FEATURES.index(f"is_{SPAN_TYPES[0]}")
 
 
 def span_of(words: Sequence[Word], first: int, last: int) -> Span:
