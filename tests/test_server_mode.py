@@ -111,8 +111,7 @@ def test_another_process_ingests_and_this_one_answers(chroma_server, tmp_path):
     answer = reader.answer(f"How many were counted in {district.removeprefix('In ')}, survey round 7?")
     # What this test is for: the reader process, which opened the index empty, now answers
     # from what the other process wrote (its vectors and its words). Which of thirty
-    # look-alike sentences the reader picks is the reader model's business, not this test's:
-    # here the count is 1180, which the span types read as a year (see qa/reader/README.md).
+    # look-alike sentences the reader picks is the reader model's business, not this test's.
     assert not answer.abstained, answer.text
     assert [Path(c.source).name for c in answer.citations] == ["kilns.txt"]
     assert any(district in c.text for c in reader.retrieve(answer.question)), district
