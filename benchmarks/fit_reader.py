@@ -71,11 +71,12 @@ SURE_PRECISION = 0.75
 SPAN_PRECISION = 0.65
 NEWS_WEIGHT = 3.0
 # The least predicate margin (qa/reader/reader.py, `says_what_was_asked`) with which
-# the seed questions (the CI gate) still pass: "What infrastructure did the drones
-# target in Odesa?" gets the sentence naming Odesa, which the rankers score 0.8-1.3 logits
-# above "The drones targeted the power grid". Cross-fitted folds prefer less (reader.json,
-# "predicate_margins"); qa/reader/README.md gives the cost.
-SEED_MARGIN = 1.5
+# the seed questions (the CI gate) still pass: "How many people were killed in the drone
+# attack on Odesa?" gets "The Odesa attack involved more than 50 drones", which the
+# rankers score about 0.2 logits above the lead saying "killed at least three people".
+# Cross-fitted folds prefer less (reader.json, "predicate_margins"); qa/reader/README.md
+# gives the cost.
+SEED_MARGIN = 0.5
 TYPED = ("money", "percent", "duration", "count", "quantity", "date")
 
 

@@ -139,10 +139,9 @@ def test_a_question_whose_key_names_are_not_in_the_documents_abstains(seed_assis
     assert answer.text.startswith("The documents don't say")
 
 
-@pytest.mark.xfail(strict=True, reason="the shipped weights (qa/reader/weights.json) still "
-                   "choose the lead, whose overlap with the question outweighs the later "
-                   "sentence's £60,000 span; strict, so a refit that fixes it must drop this")
 def test_how_much_gets_the_sentence_with_the_sum_not_the_lead(prize_assistant):
+    """The lead repeats the question's words; the paragraph after it, retrieved too and
+    read as its continuation, holds the sum."""
     answer = prize_assistant.answer("How much will the winner of the young novelists prize get?")
     assert not answer.abstained, answer.text
     assert "£60,000" in answer.text, answer.text

@@ -57,6 +57,23 @@ class SentenceTable:
     features: np.ndarray  # one row per sentence, columns TABLE_FEATURES (then SPAN_COLUMNS)
     passage_terms: tuple[frozenset[str], ...]
     passage_stems: tuple[frozenset[str], ...]  # every word, stop words included
+    # Per passage, the retrieved passages just before and after it in its document.
+    context: tuple[tuple[int | None, int | None], ...] = ()
+
+
+@dataclass(frozen=True)
+class _PassageView:
+    """A passage split once into what the features read."""
+
+    spans: list[Span]
+    pieces: list[str]
+    term_lists: list[list[str]]
+    term_sets: list[frozenset[str]]
+    word_lists: list[list]
+    terms: frozenset[str]
+    stems: frozenset[str]
+    credits: list[bool]
+    cosines: np.ndarray | None
 
 
 _CREDIT = re.compile(r"\((?:[A-Z][\w.'’-]*\s*){1,5}(?:/|via\s)[^()]{1,60}\)\s*$|"
@@ -66,6 +83,8 @@ _BYLINE = re.compile(r"^\s*(?:By\s+[A-Z][\w.'’-]+(?:\s+[A-Z][\w.'’-]+){0,3}|
 _ANAPHOR = frozenset("it its it's they their them he his she her this these those such "
                      "the that there".split())
 _FINAL = '.!?"”’)'
+# "What / which / why" questions can be answered by any phrase: no type to look for.
+UNTYPED = ("thing", "reason", "other")
 
 
 def _share(found: set | frozenset, weights: dict[str, float], total: float) -> float:
@@ -89,54 +108,42 @@ def sentence_table(reader: ReaderInput, profile: QuestionProfile | None = None) 
     # The question's words other than its names: what it says about them (its predicate).
     predicate = {t: w for t, w in weights.items() if t not in profile.names} or weights
     predicate_total = sum(predicate.values())
-    # "What / which / why" questions can be answered by any phrase: no type to look for.
-    typed = profile.kind not in ("thing", "reason", "other")
+    typed = profile.kind not in UNTYPED
     exact_kinds = span_lib.typed_kinds(profile.kind) if typed else set()
     loose_kinds = span_lib.LOOSE.get(profile.kind, set()) if typed else set()
     kind_row = [1.0 if profile.kind == kind else 0.0 for kind in KINDS]
     found: list[Sentence] = []
     raw: list[list[float]] = []
-    passage_terms, passage_stems = [], []
     scores = [float(p.score) for p in reader.passages]
     lexical_top = max([p.lexical_score or 0.0 for p in reader.passages] + [1e-9])
+    views = [_view(p, reader.cosines[r] if r < len(reader.cosines) else None)
+             for r, p in enumerate(reader.passages)]
+    context = adjacent(reader.passages)
     for rank, passage in enumerate(reader.passages):
-        text = passage.text
-        spans = sentences(text)
-        cosines = reader.cosines[rank] if rank < len(reader.cosines) else None
-        if cosines is not None and len(cosines) != len(spans):
-            cosines = None
-        pieces = [text[b:e] for b, e in spans]
-        term_lists = [terms(piece) for piece in pieces]
-        term_sets = [frozenset(listed) for listed in term_lists]
-        word_lists = [span_lib.sentence_words(piece) for piece in pieces]
-        all_terms = frozenset().union(*term_sets) if term_sets else frozenset()
-        stems = frozenset(w.stem for words in word_lists for w in words) | frozenset(
-            part for words in word_lists for w in words if not w.folded.isalnum()
-            for part in span_lib.parts(w.folded))
-        passage_terms.append(all_terms)
-        passage_stems.append(stems)
-        passage_match = _share(all_terms, weights, total)
+        view = views[rank]
+        spans, pieces, cosines, credits = view.spans, view.pieces, view.cosines, view.credits
+        term_sets, word_lists = view.term_sets, view.word_lists
+        passage_match = _share(view.terms, weights, total)
+        around = [views[i] for i in context[rank] if i is not None]
+        context_match = _share(view.terms.union(*(v.terms for v in around)), weights, total)
+        context_missing = _missing(profile.names, view.stems.union(*(v.stems for v in around)))
         # A document's lead: its first sentence that is not a headline-like line.
         lead = -1
         if passage.start == 0:
             lead = next((i for i, piece in enumerate(pieces) if not _is_headline(piece)), -1)
-        names_missing = _missing(profile.names, stems)
-        credits = [bool(_CREDIT.search(piece)) for piece in pieces]
+        names_missing = _missing(profile.names, view.stems)
         for number, (span, piece) in enumerate(zip(spans, pieces)):
             own = term_sets[number]
-            listed = term_lists[number]
+            listed = view.term_lists[number]
             pairs = set(zip(listed, listed[1:]))
-            before, after = _neighbours(number, credits)
-            prev_terms = term_sets[before] if before is not None else frozenset()
-            next_terms = term_sets[after] if after is not None else frozenset()
+            (prev_terms, prev_cos), (next_terms, next_cos) = _flow(views, context[rank], rank,
+                                                                   number)
             match = _share(own, weights, total)
             words = word_lists[number]
             n_words = len(piece.split())
             first_word = words[0].folded if words else ""
             headline = 1.0 if _is_headline(piece) else 0.0
             cosine = float(cosines[number]) if cosines is not None else 0.0
-            prev_cos = float(cosines[before]) if cosines is not None and before is not None else 0.0
-            next_cos = float(cosines[after]) if cosines is not None and after is not None else 0.0
             new_terms = [t for t in own if t not in weights]
             sentence_stems = frozenset(w.stem for w in words)
             exact = typed_here(words, profile, exact_kinds)
@@ -168,6 +175,7 @@ def sentence_table(reader: ReaderInput, profile: QuestionProfile | None = None) 
                 number / max(1, len(spans)), math.log(len(spans)),
                 _share(own, predicate, predicate_total),
                 cosine - (passage.dense_score or 0.0),
+                context_match, context_missing,
                 *[(1.0 if exact else 0.0) * k for k in kind_row],
             ]
             found.append(Sentence(rank, number, span, piece, tuple(words)))
@@ -186,16 +194,80 @@ def sentence_table(reader: ReaderInput, profile: QuestionProfile | None = None) 
             table = np.column_stack([table, table[:, column] - table[:, column].max()])
     else:
         table = np.zeros((0, len(TABLE_FEATURES)))
-    return SentenceTable(profile, tuple(found), table, tuple(passage_terms), tuple(passage_stems))
+    return SentenceTable(profile, tuple(found), table, tuple(v.terms for v in views),
+                         tuple(v.stems for v in views), tuple(context))
 
 
-def _neighbours(number: int, credits: Sequence[bool]) -> tuple[int | None, int | None]:
-    """The sentences before and after sentence `number` in the text's flow: a photo
-    caption or credit set between two paragraphs ("... (Michael Shtekel/AP)") is not
-    part of it, so "The drones targeted ..." still follows the sentence naming them."""
-    before = next((i for i in range(number - 1, -1, -1) if not credits[i]), None)
-    after = next((i for i in range(number + 1, len(credits)) if not credits[i]), None)
-    return before, after
+def _view(passage, cosines: np.ndarray | None) -> _PassageView:
+    text = passage.text
+    spans = sentences(text)
+    if cosines is not None and len(cosines) != len(spans):
+        cosines = None
+    pieces = [text[b:e] for b, e in spans]
+    term_lists = [terms(piece) for piece in pieces]
+    term_sets = [frozenset(listed) for listed in term_lists]
+    word_lists = [span_lib.sentence_words(piece) for piece in pieces]
+    stems = frozenset(w.stem for words in word_lists for w in words) | frozenset(
+        part for words in word_lists for w in words if not w.folded.isalnum()
+        for part in span_lib.parts(w.folded))
+    return _PassageView(spans, pieces, term_lists, term_sets, word_lists,
+                        frozenset().union(*term_sets), stems,
+                        [bool(_CREDIT.search(piece)) for piece in pieces], cosines)
+
+
+# Passages this far apart (a paragraph break) are one stretch of their document's text.
+_ADJACENT_GAP = 4
+
+
+def adjacent(passages: Sequence) -> list[tuple[int | None, int | None]]:
+    """Per passage, the retrieved passages that end just before and start just after it.
+
+    A news paragraph is often one sentence and one chunk: what "the drones" are,
+    or that they were over Odesa, is in the paragraph before, which retrieval
+    often returns too. Read together, the two are one text, as in the document.
+    """
+    found: list[list[int | None]] = [[None, None] for _ in passages]
+    for i, a in enumerate(passages):
+        for j, b in enumerate(passages):
+            if (i != j and a.source == b.source and a.page == b.page
+                    and 0 <= b.start - a.end <= _ADJACENT_GAP):
+                found[i][1], found[j][0] = j, i  # b follows a
+    return [(f[0], f[1]) for f in found]
+
+
+def _flow(views: Sequence[_PassageView], around: tuple[int | None, int | None], rank: int,
+          number: int) -> tuple[tuple[frozenset[str], float], tuple[frozenset[str], float]]:
+    """The terms and question cosine of the sentences before and after sentence `number`
+    of passage `rank` in the text's flow, reaching into an adjacent retrieved passage.
+
+    A photo caption or credit set between two paragraphs ("... (Michael Shtekel/AP)")
+    is not part of the flow, so "The drones targeted ..." still follows the sentence
+    naming them."""
+    def flow(index: int | None) -> list[tuple[_PassageView, int]]:
+        if index is None:
+            return []
+        view = views[index]
+        return [(view, i) for i, credit in enumerate(view.credits) if not credit]
+
+    own = flow(rank)
+    before = flow(around[0]) + [(v, i) for v, i in own if i < number]
+    after = [(v, i) for v, i in own if i > number] + flow(around[1])
+    return (_terms_and_cosine(*before[-1]) if before else (frozenset(), 0.0),
+            _terms_and_cosine(*after[0]) if after else (frozenset(), 0.0))
+
+
+def _terms_and_cosine(view: _PassageView, number: int) -> tuple[frozenset[str], float]:
+    cosine = float(view.cosines[number]) if view.cosines is not None else 0.0
+    return view.term_sets[number], cosine
+
+
+def _span_type(sentence: Sentence, span: Span) -> str | None:
+    words = sentence.words or tuple(span_lib.sentence_words(sentence.text))
+    first = next((i for i, w in enumerate(words) if w.begin == span[0]), None)
+    last = next((i for i, w in enumerate(words) if w.end == span[1]), None)
+    if first is None or last is None:
+        return None
+    return span_lib.word_type(words, first, last)
 
 
 def _is_headline(piece: str) -> bool:
@@ -218,7 +290,7 @@ _BASE = (
     "byline", "title_line", "lead", "passage_first", "passage_last", "log_words", "long",
     "novelty", "log_new_terms", "names_missing_sentence", "names_missing_passage",
     "anaphor_after_match", "position", "log_passage_sentences", "predicate_match",
-    "cosine_over_passage",
+    "cosine_over_passage", "context_match", "names_missing_context",
 )
 # The columns `sentence_table` computes ...
 TABLE_FEATURES = (*_BASE, *[f"type_exact_x_{k}" for k in KINDS], "hand_score",
@@ -232,10 +304,17 @@ SENTENCE_FEATURES = (*TABLE_FEATURES, *SPAN_COLUMNS)
 
 
 def confidence_features(table: SentenceTable, logits: np.ndarray, chosen: int,
-                        span_logit: float | None, reader: ReaderInput) -> list[float]:
-    """One row of `CONFIDENCE_FEATURES` for answering with sentence `chosen`."""
+                        span_logit: float | None, reader: ReaderInput,
+                        span: Span | None = None) -> list[float]:
+    """One row of `CONFIDENCE_FEATURES` for answering with sentence `chosen`, whose best
+    span is `span` (offsets in its text)."""
     profile = table.profile
     sentence = table.sentences[chosen]
+    # "How old is he?" answered by a sentence whose best span is no number, "how much
+    # did he pay" by a percentage: the kind asked for is not what the answer gives.
+    typed = profile.kind not in UNTYPED
+    of_kind = typed and span is not None and _span_type(sentence, span) in span_lib.typed_kinds(
+        profile.kind)
     row = table.features[chosen]
     col = {name: i for i, name in enumerate(SENTENCE_FEATURES)}
     best = float(logits[chosen])
@@ -244,6 +323,8 @@ def confidence_features(table: SentenceTable, logits: np.ndarray, chosen: int,
     other_passages = [float(logits[i]) for i, s in enumerate(table.sentences)
                       if s.passage != sentence.passage]
     stems = table.passage_stems[sentence.passage]
+    around = table.context[sentence.passage] if table.context else ()
+    context_stems = stems.union(*(table.passage_stems[i] for i in around if i is not None))
     names = profile.names
     absent_everywhere = (sum(1 for n in names if not any(n in s for s in table.passage_stems))
                          / len(names)) if names else 0.0
@@ -256,11 +337,13 @@ def confidence_features(table: SentenceTable, logits: np.ndarray, chosen: int,
         best, best - second, best - (max(other_passages) if other_passages else best - 10.0),
         span_logit if span_logit is not None else -5.0, 1.0 if span_logit is None else 0.0,
         _missing(names, stems), 1.0 if any(n not in stems for n in names) else 0.0,
+        _missing(names, context_stems),
         absent_everywhere, min(len(names), 4) / 4.0,
         _share(passage_terms, asked, sum(asked.values())),
         max(missing, default=0.0) / top_idf, len(missing) / max(1, len(asked)),
         row[col["match"]], row[col["cosine"]], row[col["dense"]], row[col["inv_rank"]],
-        row[col["type_exact"]], row[col["headline"]], float(reader.passages[0].score),
+        row[col["type_exact"]], 1.0 if of_kind else 0.0, 1.0 if typed and not of_kind else 0.0,
+        row[col["headline"]], float(reader.passages[0].score),
         math.log1p(len(profile.terms)),
         *kind_row,
     ]
@@ -268,8 +351,9 @@ def confidence_features(table: SentenceTable, logits: np.ndarray, chosen: int,
 
 CONFIDENCE_FEATURES = (
     "sentence_logit", "margin", "margin_other_passages", "span_logit", "no_span",
-    "names_missing", "any_name_missing", "names_missing_everywhere", "names",
+    "names_missing", "any_name_missing", "names_missing_context", "names_missing_everywhere",
+    "names",
     "coverage", "missing_top_idf", "missing_share", "match", "cosine", "dense", "inv_rank",
-    "type_exact", "headline", "top_score", "question_terms",
+    "type_exact", "span_of_kind", "span_not_of_kind", "headline", "top_score", "question_terms",
     *[f"kind_{k}" for k in KINDS],
 )

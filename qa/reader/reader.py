@@ -181,7 +181,7 @@ def _body_over_caption(order: np.ndarray, best: Choice, table: SentenceTable, lo
 def _choice(index: int, table: SentenceTable, logits: np.ndarray, picks: list[SpanPick],
             reader: ReaderInput, model: ReaderModel) -> Choice:
     sentence, pick = table.sentences[index], picks[index]
-    features = confidence_features(table, logits, index, pick.logit, reader)
+    features = confidence_features(table, logits, index, pick.logit, reader, pick.span)
     confidence = float(model.confidence.probabilities(np.asarray(features))[0])
     return Choice(sentence, float(1 / (1 + np.exp(-logits[index]))), pick.span, pick.probability,
                   confidence, tuple(features))
