@@ -95,3 +95,14 @@ def test_a_question_of_no_kind_in_particular_has_neither():
     row = _confidence("What did the club buy?", "The club bought a stake in the stadium.",
                       "stadium")
     assert (row["span_of_kind"], row["span_not_of_kind"]) == (0.0, 0.0)
+
+
+def test_a_hyphenated_name_is_held_by_the_sentence_that_writes_it_whole():
+    """The question's "Geran-5" is the key names "geran" and "5"; the sentence's word is
+    "geran-5", held as itself and as its parts, as the passage holds it."""
+    text = ("Russia has deployed the new jet-powered Geran-5 strike drone. "
+            "The drone can carry a 90kg warhead and has a range of nearly 1,000km.")
+    table = sentence_table(_reader("What is the range of the Geran-5?", [_passage(text, 0)]))
+    assert _column(table, "names_missing_sentence", "Russia has deployed") == 0.0
+    assert _column(table, "names_missing_sentence", "The drone can carry") == 1.0
+    assert _column(table, "names_missing_passage", "The drone can carry") == 0.0

@@ -145,7 +145,7 @@ def sentence_table(reader: ReaderInput, profile: QuestionProfile | None = None) 
             headline = 1.0 if _is_headline(piece) else 0.0
             cosine = float(cosines[number]) if cosines is not None else 0.0
             new_terms = [t for t in own if t not in weights]
-            sentence_stems = frozenset(w.stem for w in words)
+            sentence_stems = _stems(words)
             exact = typed_here(words, profile, exact_kinds)
             loose = typed_here(words, profile, loose_kinds) if not exact else False
             counted = bool(profile.counted) and any(
@@ -207,11 +207,9 @@ def _view(passage, cosines: np.ndarray | None) -> _PassageView:
     term_lists = [terms(piece) for piece in pieces]
     term_sets = [frozenset(listed) for listed in term_lists]
     word_lists = [span_lib.sentence_words(piece) for piece in pieces]
-    stems = frozenset(w.stem for words in word_lists for w in words) | frozenset(
-        part for words in word_lists for w in words if not w.folded.isalnum()
-        for part in span_lib.parts(w.folded))
     return _PassageView(spans, pieces, term_lists, term_sets, word_lists,
-                        frozenset().union(*term_sets), stems,
+                        frozenset().union(*term_sets),
+                        frozenset().union(*(_stems(words) for words in word_lists)),
                         [bool(_CREDIT.search(piece)) for piece in pieces], cosines)
 
 
@@ -259,6 +257,13 @@ def _flow(views: Sequence[_PassageView], around: tuple[int | None, int | None], 
 def _terms_and_cosine(view: _PassageView, number: int) -> tuple[frozenset[str], float]:
     cosine = float(view.cosines[number]) if view.cosines is not None else 0.0
     return view.term_sets[number], cosine
+
+
+def _stems(words: Sequence[span_lib.Word]) -> frozenset[str]:
+    """Every word's stem, and the parts of a hyphenated one: the question's "Geran-5"
+    is the key names "geran" and "5"."""
+    return frozenset(w.stem for w in words) | frozenset(
+        part for w in words if not w.folded.isalnum() for part in span_lib.parts(w.folded))
 
 
 def _span_type(sentence: Sentence, span: Span) -> str | None:
