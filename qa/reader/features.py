@@ -58,7 +58,7 @@ class SentenceTable:
     passage_terms: tuple[frozenset[str], ...]
     passage_stems: tuple[frozenset[str], ...]  # every word, stop words included
     # Per passage, the retrieved passages just before and after it in its document.
-    context: tuple[tuple[int | None, int | None], ...] = ()
+    context: tuple[tuple[int | None, int | None], ...]
 
 
 @dataclass(frozen=True)
@@ -74,6 +74,8 @@ class _PassageView:
     stems: frozenset[str]
     credits: list[bool]
     cosines: np.ndarray | None
+    # Its sentences in the text's flow: all but photo captions and credits.
+    flow: tuple[int, ...]
 
 
 _CREDIT = re.compile(r"\((?:[A-Z][\w.'’-]*\s*){1,5}(?:/|via\s)[^()]{1,60}\)\s*$|"
@@ -207,10 +209,12 @@ def _view(passage, cosines: np.ndarray | None) -> _PassageView:
     term_lists = [terms(piece) for piece in pieces]
     term_sets = [frozenset(listed) for listed in term_lists]
     word_lists = [span_lib.sentence_words(piece) for piece in pieces]
+    credits = [bool(_CREDIT.search(piece)) for piece in pieces]
     return _PassageView(spans, pieces, term_lists, term_sets, word_lists,
                         frozenset().union(*term_sets),
                         frozenset().union(*(_stems(words) for words in word_lists)),
-                        [bool(_CREDIT.search(piece)) for piece in pieces], cosines)
+                        credits, cosines,
+                        tuple(i for i, credit in enumerate(credits) if not credit))
 
 
 # Passages this far apart (a paragraph break) are one stretch of their document's text.
@@ -241,17 +245,20 @@ def _flow(views: Sequence[_PassageView], around: tuple[int | None, int | None], 
     A photo caption or credit set between two paragraphs ("... (Michael Shtekel/AP)")
     is not part of the flow, so "The drones targeted ..." still follows the sentence
     naming them."""
-    def flow(index: int | None) -> list[tuple[_PassageView, int]]:
-        if index is None:
-            return []
-        view = views[index]
-        return [(view, i) for i, credit in enumerate(view.credits) if not credit]
+    view = views[rank]
+    before = [(view, i) for i in view.flow if i < number] or _edge(views, around[0], -1)
+    after = [(view, i) for i in view.flow if i > number] or _edge(views, around[1], 0)
+    none = (frozenset(), 0.0)
+    return (_terms_and_cosine(*before[-1]) if before else none,
+            _terms_and_cosine(*after[0]) if after else none)
 
-    own = flow(rank)
-    before = flow(around[0]) + [(v, i) for v, i in own if i < number]
-    after = [(v, i) for v, i in own if i > number] + flow(around[1])
-    return (_terms_and_cosine(*before[-1]) if before else (frozenset(), 0.0),
-            _terms_and_cosine(*after[0]) if after else (frozenset(), 0.0))
+
+def _edge(views: Sequence[_PassageView], index: int | None, end: int
+          ) -> list[tuple[_PassageView, int]]:
+    """The last (`end` -1) or first (0) sentence in the flow of passage `index`, if any."""
+    if index is None or not views[index].flow:
+        return []
+    return [(views[index], views[index].flow[end])]
 
 
 def _terms_and_cosine(view: _PassageView, number: int) -> tuple[frozenset[str], float]:
@@ -328,7 +335,7 @@ def confidence_features(table: SentenceTable, logits: np.ndarray, chosen: int,
     other_passages = [float(logits[i]) for i, s in enumerate(table.sentences)
                       if s.passage != sentence.passage]
     stems = table.passage_stems[sentence.passage]
-    around = table.context[sentence.passage] if table.context else ()
+    around = table.context[sentence.passage]
     context_stems = stems.union(*(table.passage_stems[i] for i in around if i is not None))
     names = profile.names
     absent_everywhere = (sum(1 for n in names if not any(n in s for s in table.passage_stems))
