@@ -66,7 +66,11 @@ from qa.reader.features import CONFIDENCE_FEATURES, SENTENCE_FEATURES
 from qa.reader.spans import SPAN_FEATURES
 
 WEIGHTS = Path(__file__).resolve().parents[1] / "qa" / "reader" / "weights.json"
-FALSE_ABSTENTION = 0.045  # on fitting folds, leaving room under 5% held out
+# On the fitting folds. At 4.5%, held-out SQuAD came to 4.8%, too near the issue's 5%
+# ceiling for collections nobody has seen; at 4.0% the seed question "What
+# infrastructure did the drones target in Odesa?" (right, confidence 0.193) is answered
+# too, where 4.5% put the threshold at 0.194.
+FALSE_ABSTENTION = 0.04
 SURE_PRECISION = 0.75
 SPAN_PRECISION = 0.65
 NEWS_WEIGHT = 3.0

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from qa.reader import spans as span_lib
+from qa.reader.names import name_forms
 from qa.reader.question import KINDS, QuestionProfile
 from seedqa.text import Span, sentences, terms
 
@@ -70,6 +71,7 @@ class _PassageView:
     term_lists: list[list[str]]
     term_sets: list[frozenset[str]]
     word_lists: list[list]
+    stem_sets: list[frozenset[str]]  # per sentence: its stems and name forms (_stems)
     terms: frozenset[str]
     stems: frozenset[str]
     credits: list[bool]
@@ -147,7 +149,7 @@ def sentence_table(reader: ReaderInput, profile: QuestionProfile | None = None) 
             headline = 1.0 if _is_headline(piece) else 0.0
             cosine = float(cosines[number]) if cosines is not None else 0.0
             new_terms = [t for t in own if t not in weights]
-            sentence_stems = _stems(words)
+            sentence_stems = view.stem_sets[number]
             exact = typed_here(words, profile, exact_kinds)
             loose = typed_here(words, profile, loose_kinds) if not exact else False
             counted = bool(profile.counted) and any(
@@ -209,10 +211,10 @@ def _view(passage, cosines: np.ndarray | None) -> _PassageView:
     term_lists = [terms(piece) for piece in pieces]
     term_sets = [frozenset(listed) for listed in term_lists]
     word_lists = [span_lib.sentence_words(piece) for piece in pieces]
+    stem_sets = [_stems(words) for words in word_lists]
     credits = [bool(_CREDIT.search(piece)) for piece in pieces]
-    return _PassageView(spans, pieces, term_lists, term_sets, word_lists,
-                        frozenset().union(*term_sets),
-                        frozenset().union(*(_stems(words) for words in word_lists)),
+    return _PassageView(spans, pieces, term_lists, term_sets, word_lists, stem_sets,
+                        frozenset().union(*term_sets), frozenset().union(*stem_sets),
                         credits, cosines,
                         tuple(i for i, credit in enumerate(credits) if not credit))
 
@@ -267,10 +269,15 @@ def _terms_and_cosine(view: _PassageView, number: int) -> tuple[frozenset[str], 
 
 
 def _stems(words: Sequence[span_lib.Word]) -> frozenset[str]:
-    """Every word's stem, and the parts of a hyphenated one: the question's "Geran-5"
-    is the key names "geran" and "5"."""
-    return frozenset(w.stem for w in words) | frozenset(
-        part for w in words if not w.folded.isalnum() for part in span_lib.parts(w.folded))
+    """Every word's stem and the other forms of its names (qa/reader/names.py), and the
+    parts of a hyphenated word: the question's "Geran-5" is the key names "geran", "5"."""
+    return name_forms(words, (part for w in words if not w.folded.isalnum()
+                              for part in span_lib.parts(w.folded)))
+
+
+def title_names(title: str) -> frozenset[str]:
+    """The names a document's title holds, in the forms its passages' are matched in."""
+    return _stems(span_lib.sentence_words(title or ""))
 
 
 def _span_type(sentence: Sentence, span: Span) -> str | None:

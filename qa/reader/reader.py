@@ -23,6 +23,7 @@ from qa.reader.features import (
     SentenceTable,
     confidence_features,
     sentence_table,
+    title_names,
 )
 from qa.reader.model import LogisticHead, ReaderModel
 from seedqa.text import Span
@@ -105,12 +106,18 @@ def read(reader: ReaderInput, model: ReaderModel, alternatives: int = 3) -> Read
     # A document none of whose retrieved passages holds one of the question's key names
     # (its capitalised names and numbers) is about something else: it is never the
     # answer, however well it matches. The document, not the passage: the passage
-    # after the one naming "the Geran-5" calls it "the drone".
-    # So is a document that never names the property a "what is the X of" question asks.
+    # after the one naming "the Geran-5" calls it "the drone". Its title names its
+    # subject ("Frédéric Chopin"), which its passages may call "Chopin" throughout, and
+    # a report dated 2005 is about 2005 when it says "this year".
+    # So is a document that never names the measure a "what is the X of" question asks.
     names = set(table.profile.names) | set(table.profile.asked)
     held: dict[str, set[str]] = {}
     for passage, stems in zip(reader.passages, table.passage_stems):
-        held.setdefault(passage.source, set()).update(stems)
+        if passage.source not in held:
+            held[passage.source] = set(title_names(passage.title))
+            if passage.date:
+                held[passage.source].add(passage.date[:4])
+        held[passage.source].update(stems)
     allowed = np.asarray([names <= held[reader.passages[s.passage].source]
                           for s in table.sentences])
     if not allowed.any():
