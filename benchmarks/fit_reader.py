@@ -63,6 +63,7 @@ from evaluation.metrics import compute_metrics
 from evaluation.questions import Question, answer_body, find_any, normalize
 from evaluation.run import score
 from qa.reader.features import CONFIDENCE_FEATURES, SENTENCE_FEATURES
+from qa.reader.question import FIGURE_KINDS
 from qa.reader.spans import SPAN_FEATURES
 
 WEIGHTS = Path(__file__).resolve().parents[1] / "qa" / "reader" / "weights.json"
@@ -81,7 +82,6 @@ NEWS_WEIGHT = 3.0
 # The shipped margin is the larger of this and the one the cross-fitted folds choose
 # (reader.json, "predicate_margins"); qa/reader/README.md gives both.
 SEED_MARGIN = 0.5
-TYPED = ("money", "percent", "duration", "count", "quantity", "date")
 
 
 def _question(q: CachedQuestion) -> Question:
@@ -240,7 +240,7 @@ def main(workdir: Path, quick: bool, strength: float, write: bool, out: Path) ->
                           find_any(readings[i][0].span, questions[i].answers) is not None
                           for i in index_of])
     row_folds = folds[index_of]
-    typed = np.asarray([readings[i][1].table.profile.kind in TYPED for i in index_of])
+    typed = np.asarray([readings[i][1].table.profile.kind in FIGURE_KINDS for i in index_of])
     answerable = np.asarray([questions[i].answerable for i in index_of])
     # News questions weigh more in the confidence head too: their unanswerable ones are
     # natural (a fact the article lacks), SQuAD 2.0's are written to reuse its words.

@@ -64,6 +64,20 @@ def seed_copy(tmp_path) -> Path:
     return target
 
 
+def assistant_over(factory, files: dict[str, str]):
+    """An assistant over a fresh index of `files` (name -> text), for a module's tests."""
+    from qa import Assistant
+
+    root = factory.mktemp("docs")
+    docs = root / "docs"
+    docs.mkdir()
+    for name, text in files.items():
+        (docs / name).write_text(text)
+    assistant = Assistant(Settings(data_dir=root / "data", cache_dir=_session_cache(factory)))
+    assistant.add_documents([docs])
+    return assistant
+
+
 def seed_questions() -> list[dict]:
     return [json.loads(line) for line in SEED_QUESTIONS.read_text().splitlines() if line.strip()]
 

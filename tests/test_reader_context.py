@@ -77,7 +77,7 @@ def _confidence(question: str, text: str, span_text: str) -> dict[str, float]:
 
 @pytest.mark.parametrize(("question", "text", "span", "of_kind"), [
     ("How old is the club's new manager?",
-     "The club's new manager, 44, joined from Hull in the summer.", "44", 1.0),
+     "The club's new manager, Tom Hale, 44, joined from Hull in the summer.", "44", 1.0),
     ("How old is the club's new manager?",
      "The club's new manager joined from Hull in the summer.", "Hull", 0.0),
     ("How much did the club pay for its stake?",

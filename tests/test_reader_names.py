@@ -13,8 +13,7 @@ from qa.reader.question import asked_property, key_names
 from qa.reader.reader import read
 from qa.reader.spans import sentence_words
 from qa.types import Citation
-from seedqa.settings import Settings
-from tests.conftest import _session_cache
+from tests.conftest import assistant_over
 
 
 def _forms(text: str) -> frozenset[str]:
@@ -58,19 +57,12 @@ def test_only_a_measure_must_be_named_by_the_document():
 
 @pytest.fixture(scope="module")
 def city_assistant(tmp_path_factory):
-    root = tmp_path_factory.mktemp("names")
-    docs = root / "docs"
-    docs.mkdir()
-    (docs / "bridges.txt").write_text(
+    return assistant_over(tmp_path_factory, {"bridges.txt": (
         "Bridges of New York City\n\n"
         "New York City has more than 2,000 bridges and tunnels, the transport department "
         "said in a report published on Tuesday.\n\n"
         "The oldest of them, the High Bridge, opened in 1848 to carry water across the "
-        "Harlem River.\n")
-    assistant = Assistant(Settings(data_dir=root / "data",
-                                   cache_dir=_session_cache(tmp_path_factory)))
-    assistant.add_documents([docs])
-    return assistant
+        "Harlem River.\n")})
 
 
 def test_a_name_written_as_its_acronym_is_answered(city_assistant):

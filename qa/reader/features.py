@@ -75,7 +75,8 @@ class _PassageView:
     terms: frozenset[str]
     stems: frozenset[str]
     credits: list[bool]
-    cosines: np.ndarray | None
+    cosines: np.ndarray
+    measured: bool  # the cosines are the sentences' own, not their passage's
     # Its sentences in the text's flow: all but photo captions and credits.
     flow: tuple[int, ...]
 
@@ -147,7 +148,7 @@ def sentence_table(reader: ReaderInput, profile: QuestionProfile | None = None) 
             n_words = len(piece.split())
             first_word = words[0].folded if words else ""
             headline = 1.0 if _is_headline(piece) else 0.0
-            cosine = float(cosines[number]) if cosines is not None else 0.0
+            cosine = float(cosines[number])
             new_terms = [t for t in own if t not in weights]
             sentence_stems = view.stem_sets[number]
             exact = typed_here(words, profile, exact_kinds)
@@ -160,7 +161,7 @@ def sentence_table(reader: ReaderInput, profile: QuestionProfile | None = None) 
                 match, len(profile.bigrams & pairs) / len(profile.bigrams) if profile.bigrams
                 else 0.0, passage_match, prev_match, _share(next_terms, weights, total),
                 _share(own | prev_terms, weights, total), _share(own | next_terms, weights, total),
-                cosine, prev_cos, next_cos, 1.0 if cosines is not None else 0.0,
+                cosine, prev_cos, next_cos, 1.0 if view.measured else 0.0,
                 1.0 / (rank + 1), 1.0 if rank == 0 else 0.0,
                 scores[rank] - scores[0], passage.dense_score or 0.0,
                 (passage.lexical_score or 0.0) / lexical_top,
@@ -205,8 +206,11 @@ def sentence_table(reader: ReaderInput, profile: QuestionProfile | None = None) 
 def _view(passage, cosines: np.ndarray | None) -> _PassageView:
     text = passage.text
     spans = sentences(text)
-    if cosines is not None and len(cosines) != len(spans):
-        cosines = None
+    measured = cosines is not None and len(cosines) == len(spans)
+    if not measured:
+        # No sentence vectors stored (an index made before them, a chunk of very many
+        # lines): each sentence is taken to be as close to the question as its passage.
+        cosines = np.full(len(spans), passage.dense_score or 0.0)
     pieces = [text[b:e] for b, e in spans]
     term_lists = [terms(piece) for piece in pieces]
     term_sets = [frozenset(listed) for listed in term_lists]
@@ -215,7 +219,7 @@ def _view(passage, cosines: np.ndarray | None) -> _PassageView:
     credits = [bool(_CREDIT.search(piece)) for piece in pieces]
     return _PassageView(spans, pieces, term_lists, term_sets, word_lists, stem_sets,
                         frozenset().union(*term_sets), frozenset().union(*stem_sets),
-                        credits, cosines,
+                        credits, cosines, measured,
                         tuple(i for i, credit in enumerate(credits) if not credit))
 
 
@@ -264,8 +268,7 @@ def _edge(views: Sequence[_PassageView], index: int | None, end: int
 
 
 def _terms_and_cosine(view: _PassageView, number: int) -> tuple[frozenset[str], float]:
-    cosine = float(view.cosines[number]) if view.cosines is not None else 0.0
-    return view.term_sets[number], cosine
+    return view.term_sets[number], float(view.cosines[number])
 
 
 def _stems(words: Sequence[span_lib.Word]) -> frozenset[str]:

@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from qa.reader.features import CONFIDENCE_FEATURES, SENTENCE_FEATURES
+from qa.reader.question import FIGURE_KINDS
 from qa.reader.spans import SPAN_FEATURES
 
 
@@ -149,7 +150,7 @@ class ReaderModel:
     predicate_margin: float = 2.0
 
     def span_threshold_for(self, kind: str) -> float:
-        typed = kind in ("money", "percent", "duration", "count", "quantity", "date")
+        typed = kind in FIGURE_KINDS
         return self.span_typed if typed and self.span_typed is not None else self.span_threshold
 
     @classmethod

@@ -16,8 +16,10 @@ from seedqa.text import STOPWORDS, stem, terms, word_spans
 # Answer kinds, finest first: a "how much did it cost" question wants money, a
 # "how long did it take" question a duration. Each maps to the span types that
 # can answer it (qa/reader/spans.py's `span_types`).
-KINDS = ("money", "percent", "duration", "count", "quantity", "date", "person", "place",
-         "name", "thing", "reason", "other")
+KINDS = ("money", "percent", "duration", "count", "quantity", "age", "date", "person",
+         "place", "name", "thing", "reason", "other")
+# Kinds answered by a figure: their spans have their own threshold (qa/reader/model.py).
+FIGURE_KINDS = ("money", "percent", "duration", "count", "quantity", "age", "date")
 
 _MONEY_WORDS = (r"cost|costs|pay|paid|pays|price|priced|worth|spend|spent|earn|earned|earns|"
                 r"raise|raised|fund|funding|budget|prize|fee|fees|salary|money|revenue|profit|"
@@ -43,6 +45,11 @@ _KIND_PATTERNS = (
                          rf"(?:{_MONEY_NOUNS}|amount of money)\b|"
                          rf"{_NO_QUESTION_WORD}.*\b(?:{_MONEY_NOUNS}|worth|value|paid|pay)\b",
                          re.I)),
+    # "How old is he?": an age ("the 79-year-old", "aged 79", "Mr Greenspan, 79,"), not
+    # any number in a sentence naming him ("the 14th lecture", "odds of 40-1").
+    ("age", re.compile(r"\bhow old\b|\bat what age\b|\bwhat age\b|\bwhat(?:'s| is| was| were| "
+                       r"are) (?:the |his |her |their |its )?ages?\b|"
+                       rf"{_NO_QUESTION_WORD}.*\bage\b", re.I)),
     ("duration", re.compile(r"\bhow long\b(?! (?:is|was|are|were) (?:the|a|an|it|this|that)\b"
                             r"(?! (?:\w+ )?(?:war|period|reign|journey|trip|term|delay|wait)))|"
                             r"\bfor how (?:long|many (?:years|days|months|weeks|hours|minutes))\b|"

@@ -24,8 +24,8 @@ from qa.reader.question import KINDS, QuestionProfile
 from seedqa.text import STOPWORDS, Span, fold, stem
 
 MAX_WORDS = 6
-SPAN_TYPES = ("money", "percent", "duration", "date", "number", "name", "phrase")
-_FIGURES = frozenset(SPAN_TYPES[:5])
+SPAN_TYPES = ("money", "percent", "duration", "date", "number", "age", "name", "phrase")
+_FIGURES = frozenset(SPAN_TYPES[:6])
 
 _WORD = re.compile(r"[£$€¥]?\d[\d,.]*\d(?:\w+)?%?|[£$€¥]?\d\w*%?|\w+(?:[-'’.]\w+)*", re.UNICODE)
 _NUMBER_WORDS = frozenset(
@@ -68,6 +68,7 @@ class Facts:
     month: bool
     date_word: bool  # a month or a weekday
     year: bool
+    age: bool = False  # where it stands, not the word alone, makes a number an age
 
 
 @dataclass(frozen=True)
@@ -108,7 +109,28 @@ def sentence_words(sentence: str) -> list[Word]:
     for i, word in enumerate(found):
         if word.facts.year and _counts(found, i):
             found[i] = replace(word, facts=replace(word.facts, year=False))
+        elif word.numeric and _gives_age(sentence, found, i):
+            found[i] = replace(word, facts=replace(word.facts, age=True))
     return found
+
+
+_AGED_AFTER = frozenset({"year-old", "years-old", "month-old", "months-old"})
+_AGED_BEFORE = frozenset({"aged", "age", "ages"})
+
+
+def _gives_age(sentence: str, words: Sequence[Word], i: int) -> bool:
+    """Does the number at `i` give someone's age: "the 79-year-old", "aged 79", "at the
+    age of 79", "79 years old", or a newspaper's "Mr Greenspan, 79, said"?"""
+    if not words[i].folded.isdigit() or not 0 < int(words[i].folded) < 120:
+        return False
+    after = [w.folded for w in words[i + 1 : i + 3]]
+    before = [w.folded for w in words[max(0, i - 2) : i]]
+    if after[:1] and (after[0] in _AGED_AFTER or after == ["years", "old"]):
+        return True
+    if before and (before[-1] in _AGED_BEFORE or before == ["age", "of"]):
+        return True
+    return (i > 0 and words[i - 1].capital and sentence[words[i - 1].end : words[i].begin] == ", "
+            and sentence[words[i].end : words[i].end + 1] == ",")
 
 
 _COUNTED = frozenset("people men women children staff police cattle sheep fish".split())
@@ -136,7 +158,7 @@ class Runs:
     """The span type of any run of a sentence's words, from running counts of word facts."""
 
     _FLAGS = ("numeric", "currency_sign", "percent_sign", "currency_word", "percent_word",
-              "time_unit", "month", "dated", "uncapitalised")
+              "time_unit", "month", "dated", "uncapitalised", "age")
 
     def __init__(self, words: Sequence[Word]) -> None:
         self.words = words
@@ -145,7 +167,7 @@ class Runs:
             f = w.facts
             values = (f.numeric, f.currency_sign, f.percent_sign, f.currency_word,
                       f.percent_word, f.time_unit, f.month, f.date_word or f.year,
-                      not (w.capital or f.stop))
+                      not (w.capital or f.stop), f.age)
             for flag, value in zip(self._FLAGS, values):
                 counts = self.counts[flag]
                 counts.append(counts[-1] + value)
@@ -165,6 +187,8 @@ class Runs:
         if self._any("percent_sign", first, last) or (has_number and (
                 self._any("percent_word", first, last) or after in ("percent", "per"))):
             return "percent"
+        if has_number and self._any("age", first, last):
+            return "age"
         if has_number and self._any("time_unit", first, last) and not self._any(
                 "month", first, last):
             return "duration"
@@ -186,12 +210,13 @@ def word_type(words: Sequence[Word], first: int, last: int) -> str:
 # Which span types answer which question kinds: the "type match" features.
 COMPATIBLE = {
     "money": {"money"}, "percent": {"percent"}, "duration": {"duration"},
-    "count": {"number"}, "quantity": {"number", "money", "percent", "duration"},
+    "count": {"number"}, "quantity": {"number", "money", "percent", "duration", "age"},
+    "age": {"age"},
     "date": {"date"}, "person": {"name"}, "place": {"name"}, "name": {"name"},
     "thing": {"name", "phrase"}, "reason": {"phrase"}, "other": {"phrase", "name"},
 }
 LOOSE = {"money": {"number"}, "duration": {"number", "date"}, "count": {"money", "percent"},
-         "percent": {"number"}, "date": {"number"}}
+         "percent": {"number"}, "date": {"number"}, "age": {"number"}}
 
 
 def typed_kinds(kind: str) -> set[str]:
