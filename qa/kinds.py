@@ -7,15 +7,13 @@ from __future__ import annotations
 
 import re
 
-from seedqa.text import STOPWORDS, word_spans
+from seedqa.text import NUMBER_WORDS, STOPWORDS, word_spans
 
 # --- the numbers and names a text states ------------------------------------------
 
 _DIGITS = re.compile(r"\d+(?:[.,]\d+)*")
 _CAPITALISED = re.compile(r"[A-Z][\w'’-]*")
-_NUMBER_VALUES = {word: str(value) for value, word in enumerate(
-    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
-    "fifteen sixteen seventeen eighteen nineteen twenty".split())}
+_NUMBER_VALUES = {word: str(value) for value, word in enumerate(NUMBER_WORDS)}
 _NUMBER_VALUES.update({"thirty": "30", "forty": "40", "fifty": "50", "sixty": "60", "seventy": "70",
                       "eighty": "80", "ninety": "90", "hundred": "100", "dozen": "12"})
 

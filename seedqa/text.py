@@ -108,6 +108,11 @@ def sentences(text: str, span: Span | None = None) -> list[Span]:
     return result
 
 
+# The number words from zero to twenty, each at its value: NUMBER_WORDS[3] == "three".
+NUMBER_WORDS = tuple("zero one two three four five six seven eight nine ten eleven twelve "
+                     "thirteen fourteen fifteen sixteen seventeen eighteen nineteen "
+                     "twenty".split())
+
 STOPWORDS = frozenset(
     """a about above after again against all am an and any are aren't as at be because been
     before being below between both but by can cannot could did do does doing down during each

@@ -14,12 +14,12 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Protocol
 
-_NUMBER_WORDS = ("zero one two three four five six seven eight nine ten eleven twelve "
-                 "thirteen fourteen fifteen sixteen seventeen eighteen nineteen twenty").split()
+from seedqa.text import NUMBER_WORDS
+
 _ORDINAL_WORDS = ("zeroth first second third fourth fifth sixth seventh eighth ninth tenth "
                   "eleventh twelfth thirteenth fourteenth fifteenth sixteenth seventeenth "
                   "eighteenth nineteenth twentieth").split()
-_DIGITS_OF = {word: str(n) for words in (_NUMBER_WORDS, _ORDINAL_WORDS)
+_DIGITS_OF = {word: str(n) for words in (NUMBER_WORDS, _ORDINAL_WORDS)
               for n, word in enumerate(words)}
 _ORDINAL = re.compile(r"^(\d+)(?:st|nd|rd|th)$")
 _DECADE = re.compile(r"^(?:1\d|20)(\d0s)$")  # "1950s", which a question may call "50s"

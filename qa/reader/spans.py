@@ -21,18 +21,16 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from qa.reader.question import KINDS, QuestionProfile
-from seedqa.text import STOPWORDS, Span, fold, stem
+from seedqa.text import NUMBER_WORDS, STOPWORDS, Span, fold, stem
 
 MAX_WORDS = 6
 SPAN_TYPES = ("money", "percent", "duration", "date", "number", "age", "name", "phrase")
 _FIGURES = frozenset(SPAN_TYPES[:6])
 
 _WORD = re.compile(r"[£$€¥]?\d[\d,.]*\d(?:\w+)?%?|[£$€¥]?\d\w*%?|\w+(?:[-'’.]\w+)*", re.UNICODE)
-_NUMBER_WORDS = frozenset(
-    "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
-    "sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety "
-    "hundred hundreds thousand thousands million millions billion billions trillion dozen "
-    "dozens half quarter".split())
+_NUMBER_WORDS = frozenset(NUMBER_WORDS[1:]) | frozenset(
+    "thirty forty fifty sixty seventy eighty ninety hundred hundreds thousand thousands million "
+    "millions billion billions trillion dozen dozens half quarter".split())
 _SCALE = frozenset("hundred thousand million billion trillion bn m k".split())
 _CURRENCY_WORDS = frozenset("dollars dollar pounds pound euros euro yen cents pence p usd gbp "
                             "eur francs marks rupees".split())
