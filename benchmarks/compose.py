@@ -154,6 +154,13 @@ def latency_section(latency: dict | None, coldstart: dict | None) -> list[str]:
                 for n, s in latency["seconds"].items()]
         lines += _table(["", "p50", "p95"], rows)
         target = latency["target"]
+        seconds = latency["seconds"]
+        if {"seedqa_answer", "baseline_similarity_search"} <= seconds.keys():
+            ratio = seconds["seedqa_answer"]["p50"] / seconds["baseline_similarity_search"]["p50"]
+            lines += [f"seedqa's answer takes {ratio:.2f}x the baseline's search (p50, same run). "
+                      "Passages retrieved again reuse their sentence split (a cache of the last "
+                      "256 passages' analyses, about 23 MB), as a chat's questions about one "
+                      "document do.", ""]
         lines += [f"Target p50 <= {target['p50_seconds'] * 1000:.0f} ms, p95 <= "
                   f"{target['p95_seconds'] * 1000:.0f} ms: **{'met' if target['met'] else 'not met'}**"
                   f" ({latency['questions']} questions x {latency['runs']} runs).", ""]
@@ -161,8 +168,8 @@ def latency_section(latency: dict | None, coldstart: dict | None) -> list[str]:
             chat = latency["chat"]
             lines += [f"`seedqa chat` on the SQuAD index, after {chat['questions']} questions "
                       f"over its HTTP API: peak RSS **{chat['peak_rss_mb']:.0f} MB** "
-                      f"(target <= 1,536 MB: "
-                      f"{'met' if chat['peak_rss_mb'] <= 1536 else 'not met'}).", ""]
+                      f"(target <= 1,024 MB: "
+                      f"{'met' if chat['peak_rss_mb'] <= 1024 else 'not met'}).", ""]
     if coldstart is None:
         lines += ["Cold start not measured yet: `.venv/bin/python -m benchmarks.coldstart`.", ""]
     else:

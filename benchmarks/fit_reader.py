@@ -64,7 +64,7 @@ from evaluation.questions import Question, answer_body, find_any, normalize
 from evaluation.run import score
 from qa.reader.features import CONFIDENCE_FEATURES, SENTENCE_FEATURES
 from qa.reader.question import FIGURE_KINDS
-from qa.reader.spans import SPAN_FEATURES
+from qa.reader.span_rows import SPAN_FEATURES
 
 WEIGHTS = Path(__file__).resolve().parents[1] / "qa" / "reader" / "weights.json"
 # On the fitting folds. At 4.5%, held-out SQuAD came to 4.8%, too near the 5%

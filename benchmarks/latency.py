@@ -14,7 +14,7 @@ before the reader read every sentence's spans).
 
 With `--chat`, it also starts `seedqa chat` on the same index in a new
 process, asks it questions through its HTTP API, and reads the process's
-peak resident memory (target: <= 1.5 GB).
+peak resident memory (target: <= 1 GB).
 
 The indexes are built in --index-dir and reused by later runs (seedqa's
 ingest skips unchanged files; the baseline's folder is kept).

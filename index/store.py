@@ -359,10 +359,9 @@ class Index:
         metadata (sentence vectors included) cost more than the search itself.
         """
         collection, _ = self._collections()
-        total = collection.count()
-        if total == 0:
-            return []
-        wanted = min(total, n + 16)
+        # No count() first: it costs as much as the search, and Chroma returns all it
+        # has when asked for more.
+        wanted = n + 16
         while True:
             found = collection.query(
                 query_embeddings=[np.asarray(query_embedding, dtype=np.float32)],
@@ -373,9 +372,9 @@ class Index:
                        if chunk_id in among]
             # Chunks of versions that are not live (a write under way, or one a crash cut
             # short) must not crowd live ones out: look further until `n` are found.
-            if len(results) >= n or wanted >= total:
+            if len(results) >= n or len(found["ids"][0]) < wanted:
                 return results[:n]
-            wanted = min(total, wanted * 4)
+            wanted *= 4
 
     def embed(self, texts: Iterable[str]) -> np.ndarray:
         return self.embedder.encode(list(texts))

@@ -13,6 +13,7 @@ answerer can take its place in the same chain.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 import numpy as np
@@ -189,7 +190,10 @@ def reader_input(request: AnswerRequest) -> ReaderInput:
     cosines = tuple(None if found is None else np.asarray(found, dtype=np.float32)
                     for found in request.sentence_cosines)
     cosines += (None,) * (len(request.passages) - len(cosines))
-    return ReaderInput(request.question, request.passages, request.idf, request.earlier, cosines)
+    # The reader asks the idf of every word of every retrieved sentence, most of them
+    # many times; a request's idf is a pydantic method, slow to call.
+    idf = functools.lru_cache(maxsize=None)(request.idf)
+    return ReaderInput(request.question, request.passages, idf, request.earlier, cosines)
 
 
 def with_following(text: str, span: Span, budget: int) -> str:

@@ -16,7 +16,8 @@ from qa.answerer import ExtractiveAnswerer
 from qa.reader.features import CONFIDENCE_FEATURES, SENTENCE_FEATURES
 from qa.reader.model import ReaderWeightsError, load_model
 from qa.reader.question import answer_kind, key_names
-from qa.reader.spans import SPAN_FEATURES, sentence_words, word_type
+from qa.reader.span_rows import SPAN_FEATURES
+from qa.reader.spans import sentence_words, word_type
 from seedqa.text import STOPWORDS, stem, terms, word_spans
 from tests.conftest import seed_questions
 
@@ -210,6 +211,27 @@ def test_span_types(sentence, run, expected):
     texts = [w.text for w in words]
     first = texts.index(run.split()[0])
     assert word_type(words, first, first + len(run.split()) - 1) == expected
+
+
+@pytest.mark.parametrize("question", ["How much did the prize pay?", "Who won it in 1999?",
+                                      "How many people attended?"])
+def test_span_rows_of_several_sentences_are_each_sentences_own(question):
+    """The query path scores all sentences' spans at once, its words one after the other:
+    a span's neighbours, its type and its question words stop at its own sentence."""
+    from qa.reader.question import QuestionProfile
+    from qa.reader.span_rows import span_features, span_rows
+    from qa.reader.spans import candidates
+
+    texts = ["The prize paid £60,000", "pounds went to Celta Vigo, who won in 1999.",
+             "About 1500 people attended", "People said it was 3", "per cent of the vote."]
+    profile = QuestionProfile.of(question, lambda term: 2.0)
+    sentences = [(sentence_words(text), text) for text in texts]
+    spans = [candidates(words, profile, text) for words, text in sentences]
+    alone = [span_features(words, found, profile, lambda term: 2.0, text)
+             for (words, text), found in zip(sentences, spans)]
+    together = span_rows(sentences, spans, profile, lambda term: 2.0)
+    assert together.shape == (sum(len(found) for found in spans), len(SPAN_FEATURES))
+    np.testing.assert_allclose(together, np.vstack(alone), rtol=1e-12, atol=1e-12)
 
 
 def test_the_sentence_head_reads_every_sentences_best_span(seed_index):

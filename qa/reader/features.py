@@ -16,10 +16,11 @@ of the confidence model, which describes the chosen answer as a whole.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -96,17 +97,6 @@ def _share(found: set | frozenset, weights: dict[str, float], total: float) -> f
     return sum(w for t, w in weights.items() if t in found) / total if total > 0 else 0.0
 
 
-def typed_here(words: list, profile: QuestionProfile, kinds: set[str]) -> bool:
-    """Whether the sentence holds a span of one of `kinds` that is not just question words."""
-    if not kinds:
-        return False
-    runs = span_lib.Runs(words)
-    for first, last in span_lib.candidates(words, profile):
-        if last - first < 4 and runs.type(first, last) in kinds:
-            return True
-    return False
-
-
 def sentence_table(reader: ReaderInput, profile: QuestionProfile | None = None) -> SentenceTable:
     profile = profile or QuestionProfile.of(reader.question, reader.idf, reader.earlier)
     weights, total = profile.weights, profile.total
@@ -128,6 +118,8 @@ def sentence_table(reader: ReaderInput, profile: QuestionProfile | None = None) 
         view = views[rank]
         spans, pieces, cosines, credits = view.spans, view.pieces, view.cosines, view.credits
         term_sets, word_lists = view.term_sets, view.word_lists
+        held_types = (span_lib.short_span_types(word_lists, profile) if typed
+                      else [set()] * len(word_lists))
         passage_match = _share(view.terms, weights, total)
         around = [views[i] for i in context[rank] if i is not None]
         context_match = _share(view.terms.union(*(v.terms for v in around)), weights, total)
@@ -151,8 +143,8 @@ def sentence_table(reader: ReaderInput, profile: QuestionProfile | None = None) 
             cosine = float(cosines[number])
             new_terms = [t for t in own if t not in weights]
             sentence_stems = view.stem_sets[number]
-            exact = typed_here(words, profile, exact_kinds)
-            loose = typed_here(words, profile, loose_kinds) if not exact else False
+            exact = bool(held_types[number] & exact_kinds)
+            loose = bool(held_types[number] & loose_kinds) and not exact
             counted = bool(profile.counted) and any(
                 w.numeric and any(v.stem in profile.counted for v in words[i + 1 : i + 4])
                 for i, w in enumerate(words))
@@ -204,13 +196,20 @@ def sentence_table(reader: ReaderInput, profile: QuestionProfile | None = None) 
 
 
 def _view(passage, cosines: np.ndarray | None) -> _PassageView:
-    text = passage.text
-    spans = sentences(text)
-    measured = cosines is not None and len(cosines) == len(spans)
+    split = _split(passage.text)
+    measured = cosines is not None and len(cosines) == len(split.spans)
     if not measured:
         # No sentence vectors stored (an index made before them, a chunk of very many
         # lines): each sentence is taken to be as close to the question as its passage.
-        cosines = np.full(len(spans), passage.dense_score or 0.0)
+        cosines = np.full(len(split.spans), passage.dense_score or 0.0)
+    return replace(split, cosines=cosines, measured=measured)
+
+
+@functools.lru_cache(maxsize=256)  # about 90 kB each
+def _split(text: str) -> _PassageView:
+    """What the features read of a passage's text alone, whatever the question: a chat's
+    questions about one document retrieve the same passages again and again."""
+    spans = sentences(text)
     pieces = [text[b:e] for b, e in spans]
     term_lists = [terms(piece) for piece in pieces]
     term_sets = [frozenset(listed) for listed in term_lists]
@@ -219,7 +218,7 @@ def _view(passage, cosines: np.ndarray | None) -> _PassageView:
     credits = [bool(_CREDIT.search(piece)) for piece in pieces]
     return _PassageView(spans, pieces, term_lists, term_sets, word_lists, stem_sets,
                         frozenset().union(*term_sets), frozenset().union(*stem_sets),
-                        credits, cosines, measured,
+                        credits, np.zeros(0), False,
                         tuple(i for i, credit in enumerate(credits) if not credit))
 
 

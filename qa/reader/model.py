@@ -9,7 +9,7 @@ and the coefficients:
   boosted trees fitted to rank a question's sentences, then scaled to log-odds
   (`TreesHead`); the other two are logistic (`LogisticHead`);
 - `span`: P(this span is an accepted answer), over the candidate spans of the
-  chosen sentence (`spans.SPAN_FEATURES`);
+  chosen sentence (`span_rows.SPAN_FEATURES`);
 - `confidence`: P(the answer is right), over the chosen answer
   (`features.CONFIDENCE_FEATURES`); this is `Answer.confidence`.
 
@@ -32,7 +32,7 @@ import numpy as np
 
 from qa.reader.features import CONFIDENCE_FEATURES, SENTENCE_FEATURES
 from qa.reader.question import FIGURE_KINDS
-from qa.reader.spans import SPAN_FEATURES
+from qa.reader.span_rows import SPAN_FEATURES
 
 
 class ReaderWeightsError(RuntimeError):

@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from qa.reader import span_rows
 from qa.reader import spans as span_lib
 from qa.reader.features import (
     SENTENCE_FEATURES,
@@ -55,7 +56,7 @@ def span_table(sentence: str, table: SentenceTable, reader: ReaderInput,
     candidate spans (word indices) and their features."""
     words = words or span_lib.sentence_words(sentence)
     found = span_lib.candidates(words, table.profile, sentence)
-    return words, found, span_lib.span_features(words, found, table.profile, reader.idf, sentence)
+    return words, found, span_rows.span_features(words, found, table.profile, reader.idf, sentence)
 
 
 @dataclass(frozen=True)
@@ -74,22 +75,34 @@ ONLY_SPAN_MARGIN = 5.0  # the lead of a sentence's only candidate span (no secon
 
 def best_span(sentence: str, table: SentenceTable, reader: ReaderInput, span_head: LogisticHead,
               words: Sequence[span_lib.Word] = ()) -> SpanPick:
-    words, found, features = span_table(sentence, table, reader, words)
-    if not found:
-        return SpanPick(None, 0.0, None, 0.0)
-    logits = span_head.logits(features)
-    top = int(np.argmax(logits))
-    first, last = found[top]
-    logit = float(logits[top])
-    margin = logit - float(np.partition(logits, -2)[-2]) if len(logits) > 1 else ONLY_SPAN_MARGIN
-    return SpanPick(span_lib.span_of(words, first, last), float(1 / (1 + np.exp(-logit))),
-                    logit, margin)
+    words = words or span_lib.sentence_words(sentence)
+    return _best_spans([(words, sentence)], table, reader, span_head)[0]
+
+
+def _best_spans(sentences: Sequence[tuple[Sequence[span_lib.Word], str]], table: SentenceTable,
+                reader: ReaderInput, span_head: LogisticHead) -> list[SpanPick]:
+    """The span head's best span of each sentence (its words and text), all scored at once."""
+    found = [span_lib.candidates(words, table.profile, text) for words, text in sentences]
+    logits = span_head.logits(span_rows.span_rows(sentences, found, table.profile, reader.idf))
+    picks, start = [], 0
+    for (words, _), spans in zip(sentences, found):
+        own, start = logits[start : start + len(spans)], start + len(spans)
+        if not spans:
+            picks.append(SpanPick(None, 0.0, None, 0.0))
+            continue
+        top = int(np.argmax(own))
+        logit = float(own[top])
+        margin = logit - float(np.partition(own, -2)[-2]) if len(own) > 1 else ONLY_SPAN_MARGIN
+        picks.append(SpanPick(span_lib.span_of(words, *spans[top]),
+                              float(1 / (1 + np.exp(-logit))), logit, margin))
+    return picks
 
 
 def with_span_columns(table: SentenceTable, reader: ReaderInput, span_head: LogisticHead
                       ) -> tuple[SentenceTable, list[SpanPick]]:
     """`table` with SPAN_COLUMNS added, from each sentence's best span; and those spans."""
-    picks = [best_span(s.text, table, reader, span_head, s.words) for s in table.sentences]
+    sentences = [(s.words or span_lib.sentence_words(s.text), s.text) for s in table.sentences]
+    picks = _best_spans(sentences, table, reader, span_head)
     logits = np.asarray([NO_SPAN_LOGIT if p.logit is None else p.logit for p in picks])
     margins = np.asarray([p.margin for p in picks])
     gap = logits - logits.max() if len(logits) else logits

@@ -1,4 +1,5 @@
-"""Candidate answer spans of a sentence, and the features the span model scores them by.
+"""Candidate answer spans of a sentence, and their span types (qa/reader/span_rows.py
+has the features the span model scores them by).
 
 A candidate is a run of one to `MAX_WORDS` whole words of the sentence: a word
 here keeps its hyphens, decimal points, thousands commas, currency sign and
@@ -13,19 +14,18 @@ candidates, whatever their length.
 from __future__ import annotations
 
 import functools
-import math
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
 
-from qa.reader.question import KINDS, QuestionProfile
+from qa.reader.question import QuestionProfile
 from seedqa.text import NUMBER_WORDS, STOPWORDS, Span, fold, stem
 
 MAX_WORDS = 6
 SPAN_TYPES = ("money", "percent", "duration", "date", "number", "age", "name", "phrase")
-_FIGURES = frozenset(SPAN_TYPES[:6])
+FIGURES = frozenset(SPAN_TYPES[:6])
 
 _WORD = re.compile(r"[£$€¥]?\d[\d,.]*\d(?:\w+)?%?|[£$€¥]?\d\w*%?|\w+(?:[-'’.]\w+)*", re.UNICODE)
 _NUMBER_WORDS = frozenset(NUMBER_WORDS[1:]) | frozenset(
@@ -40,17 +40,14 @@ _TIME_UNITS = frozenset("second seconds minute minutes min mins hour hours hr hr
 _MONTHS = frozenset("january february march april may june july august september october "
                     "november december jan feb mar apr jun jul aug sep sept oct nov dec".split())
 _WEEKDAYS = frozenset("monday tuesday wednesday thursday friday saturday sunday".split())
-_UNITS = _TIME_UNITS | _CURRENCY_WORDS | _SCALE | {"percent", "cent", "km", "kg", "miles", "metres",
-                                                    "meters", "feet", "tonnes", "tons"}
+UNITS = _TIME_UNITS | _CURRENCY_WORDS | _SCALE | {"percent", "cent", "km", "kg", "miles", "metres",
+                                                   "meters", "feet", "tonnes", "tons"}
 _YEAR = re.compile(r"^(?:1[0-9]{3}|20[0-9]{2})s?$")
 _DIGITS = re.compile(r"^[£$€¥]?\d")
 _PERCENT_WORDS = frozenset({"percent", "per", "%"})
-# Words before an answer that announce its type ("in 1763", "by Smith", "for £5m").
-_PREPOSITIONS = ("in", "on", "at", "by", "from", "to", "for", "of", "with", "as", "during",
-                 "since", "until", "after", "before", "about", "around", "over", "than")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Facts:
     """What the span types need to know of one word, worked out once per distinct word."""
 
@@ -69,7 +66,7 @@ class Facts:
     age: bool = False  # where it stands, not the word alone, makes a number an age
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Word:
     text: str
     folded: str
@@ -153,51 +150,52 @@ def _counts(words: Sequence[Word], i: int) -> bool:
 
 
 class Runs:
-    """The span type of any run of a sentence's words, from running counts of word facts."""
+    """The span types of runs of a sentence's words, from running counts of word facts.
+
+    Every candidate span of every retrieved sentence gets a type, so the types of
+    all the spans of all the sentences are worked out at once, in NumPy.
+    """
 
     _FLAGS = ("numeric", "currency_sign", "percent_sign", "currency_word", "percent_word",
               "time_unit", "month", "dated", "uncapitalised", "age")
 
-    def __init__(self, words: Sequence[Word]) -> None:
-        self.words = words
-        self.counts = {flag: [0] for flag in self._FLAGS}
-        for w in words:
-            f = w.facts
-            values = (f.numeric, f.currency_sign, f.percent_sign, f.currency_word,
-                      f.percent_word, f.time_unit, f.month, f.date_word or f.year,
-                      not (w.capital or f.stop), f.age)
-            for flag, value in zip(self._FLAGS, values):
-                counts = self.counts[flag]
-                counts.append(counts[-1] + value)
+    def __init__(self, words: Sequence[Word], ends: np.ndarray | None = None) -> None:
+        """`words`: one sentence's, or several sentences' one after the other, with `ends`
+        marking the last word of each (no span crosses a sentence's end)."""
+        flags = [(f.numeric, f.currency_sign, f.percent_sign, f.currency_word, f.percent_word,
+                  f.time_unit, f.month, f.date_word or f.year, not (w.capital or f.stop), f.age)
+                 for w in words for f in (w.facts,)]
+        table = np.asarray(flags, dtype=np.int32).reshape(len(words), len(self._FLAGS))
+        self.counts = np.vstack([np.zeros((1, len(self._FLAGS)), np.int32), table.cumsum(0)])
+        following = [w.folded for w in words[1:]] + [""]
+        if ends is not None:
+            following = ["" if end else folded for folded, end in zip(following, ends)]
+        self.currency_after = np.asarray([f in _CURRENCY_WORDS for f in following], bool)
+        self.percent_after = np.asarray([f in ("percent", "per") for f in following], bool)
+        self.century = np.asarray([w.folded in ("century", "centuries") for w in words], bool)
+        self.capital = np.asarray([w.capital for w in words], bool)
 
-    def _any(self, flag: str, first: int, last: int) -> bool:
-        counts = self.counts[flag]
-        return counts[last + 1] > counts[first]
+    def types(self, first: np.ndarray, last: np.ndarray) -> np.ndarray:
+        """The type of each run words[first[k]..last[k]] (inclusive), as SPAN_TYPES indices."""
+        held = (self.counts[last + 1] - self.counts[first]) > 0
+        (numeric, currency_sign, percent_sign, currency_word, percent_word, time_unit, month,
+         dated, uncapitalised, age) = held.T
+        money = currency_sign | (numeric & (currency_word | self.currency_after[last]))
+        percent = percent_sign | (numeric & (percent_word | self.percent_after[last]))
+        date = dated | ((last > first) & self.century[last] & numeric)
+        name = self.capital[first] & ~uncapitalised
+        # Earlier conditions win: "£5 a day" is money, not a duration.
+        return np.select([money, percent, numeric & age, numeric & time_unit & ~month, date,
+                          numeric, name], [TYPE_INDEX[t] for t in _TYPE_ORDER],
+                         default=TYPE_INDEX["phrase"])
 
     def type(self, first: int, last: int) -> str:
         """The type of words[first..last] (inclusive), one of SPAN_TYPES."""
-        words = self.words
-        after = words[last + 1].folded if last + 1 < len(words) else ""
-        has_number = self._any("numeric", first, last)
-        if self._any("currency_sign", first, last) or (has_number and (
-                self._any("currency_word", first, last) or after in _CURRENCY_WORDS)):
-            return "money"
-        if self._any("percent_sign", first, last) or (has_number and (
-                self._any("percent_word", first, last) or after in ("percent", "per"))):
-            return "percent"
-        if has_number and self._any("age", first, last):
-            return "age"
-        if has_number and self._any("time_unit", first, last) and not self._any(
-                "month", first, last):
-            return "duration"
-        if self._any("dated", first, last) or (
-                last > first and words[last].folded in ("century", "centuries") and has_number):
-            return "date"
-        if has_number:
-            return "number"
-        if words[first].capital and not self._any("uncapitalised", first, last):
-            return "name"
-        return "phrase"
+        return SPAN_TYPES[int(self.types(np.array([first]), np.array([last]))[0])]
+
+
+TYPE_INDEX = {t: i for i, t in enumerate(SPAN_TYPES)}
+_TYPE_ORDER = ("money", "percent", "age", "duration", "date", "number", "name")
 
 
 def word_type(words: Sequence[Word], first: int, last: int) -> str:
@@ -228,7 +226,7 @@ def candidates(words: Sequence[Word], profile: QuestionProfile,
                sentence: str | None = None) -> list[tuple[int, int]]:
     """(first, last) word indices of the candidate spans (none across brackets or quotes)."""
     # A unit the question names may stay with its number ("how many years" -> "ten years").
-    blocked = [w.stem in profile.weights and w.folded not in _UNITS for w in words]
+    blocked = [w.stem in profile.weights and w.folded not in UNITS for w in words]
     found = []
     for first in range(len(words)):
         if blocked[first] or (words[first].folded in STOPWORDS and not words[first].numeric):
@@ -245,98 +243,29 @@ def candidates(words: Sequence[Word], profile: QuestionProfile,
     return found
 
 
-def span_features(words: Sequence[Word], spans: list[tuple[int, int]], profile: QuestionProfile,
-                  idf: Callable[[str], float], sentence: str) -> np.ndarray:
-    """One row of `SPAN_FEATURES` per candidate span.
-
-    Every sentence of every retrieved passage is read, so what depends on a word
-    alone is worked out once per word, not once per span holding it.
-    """
-    matched = [i for i, w in enumerate(words) if w.stem in profile.weights]
-    weight_at = {i: profile.weights.get(words[i].stem, 0.0) * (2 if words[i].stem in
-                 profile.current else 1) for i in matched}
-    total = sum(weight_at.values()) or 1.0
-    stop = [w.facts.stop for w in words]
-    rare = [min(idf(w.stem), 10.0) for w in words]
-    counted = [bool(profile.counted) and w.stem in profile.counted for w in words]
-    noun = [bool(profile.noun) and w.stem in profile.noun for w in words]
-    preposition = [w.folded in _PREPOSITIONS for w in words]
-    clean = [stop[i] or w.stem in profile.weights for i, w in enumerate(words)]
-    # Words of a figure that are not part of it: "fired" in "fired 165" answering "how many".
-    plain = [not (w.numeric or w.folded in _UNITS or w.facts.percent_word or w.facts.date_word
-                  or w.facts.year) for w in words]
-    runs = Runs(words)
-    # The punctuation between each word and the next (before the first: none).
-    gaps = [sentence[a.end : b.begin] for a, b in zip(words, words[1:])]
-    punct_after = [any(ch in gap for ch in ",;:.)\"”") for gap in gaps] + [False]
-    punct_before = [False] + [any(ch in gap for ch in ",;:(\"“") for gap in gaps]
-    exact_kinds, loose_kinds = typed_kinds(profile.kind), LOOSE.get(profile.kind, set())
-    is_count = 1.0 if profile.kind == "count" else 0.0
-    rows, types = [], []
-    for first, last in spans:
-        kind = runs.type(first, last)
-        types.append(SPAN_TYPES.index(kind))
-        exact = 1.0 if kind in exact_kinds else 0.0
-        loose = 1.0 if kind in loose_kinds else 0.0
-        nearest, closeness, left, right = len(words), 0.0, 0.0, 0.0
-        for i, w in weight_at.items():
-            distance = min(abs(i - first), abs(i - last))
-            nearest = min(nearest, distance)
-            closeness += w / (1 + distance)
-            if i < first:
-                left += w
-            elif i > last:
-                right += w
-        before = words[first - 1] if first > 0 else None
-        after = words[last + 1] if last + 1 < len(words) else None
-        length = last - first + 1
-        row = [
-            exact, loose, exact * is_count,
-            math.log1p(nearest), 1.0 / (1 + nearest), closeness / total, left / total,
-            right / total,
-            1.0 if length == 1 else 0.0, 1.0 if length == 2 else 0.0,
-            1.0 if length == 3 else 0.0, 1.0 if length >= 4 else 0.0,
-            sum(stop[first : last + 1]) / length, sum(rare[first : last + 1]) / length / 10.0,
-            1.0 if any(counted[last + 1 : last + 4]) else 0.0,
-            1.0 if any(noun[max(0, first - 3) : last + 4]) else 0.0,
-            1.0 if before is None else 0.0, 1.0 if after is None else 0.0,
-            1.0 if before is not None and preposition[first - 1] else 0.0,
-            1.0 if before is not None and clean[first - 1] else 0.0,
-            1.0 if after is None or clean[last + 1] else 0.0,
-            1.0 if punct_before[first] else 0.0,
-            1.0 if punct_after[last] else 0.0,
-            1.0 if before is not None and before.capital and kind == "name" else 0.0,
-            1.0 if after is not None and after.capital and kind == "name" else 0.0,
-            1.0 if after is not None and after.numeric else 0.0,
-            1.0 if before is not None and before.numeric else 0.0,
-            first / max(1, len(words)),
-            sum(plain[first : last + 1]) / length if kind in _FIGURES else 0.0,
-        ]
-        rows.append(row)
-    # The span's type, alone and crossed with the question's kind: one-hot blocks.
-    table = np.zeros((len(rows), len(SPAN_FEATURES)))
-    if rows:
-        table[:, :_FIRST_TYPE_COLUMN] = rows
-        at = np.arange(len(rows))
-        table[at, _FIRST_TYPE_COLUMN + np.asarray(types)] = 1.0
-        crossed = _FIRST_TYPE_COLUMN + len(SPAN_TYPES) * (1 + KINDS.index(profile.kind))
-        table[at, crossed + np.asarray(types)] = 1.0
-    return table
-
-
-SPAN_FEATURES = (
-    "type_exact", "type_loose", "count_number", "log_distance", "inv_distance", "closeness",
-    "question_left", "question_right", "len1", "len2", "len3", "len4plus", "inner_stop",
-    "rarity", "counted_after", "asked_noun_near", "sentence_start", "sentence_end",
-    "after_preposition", "clean_left", "clean_right", "punct_left", "punct_right",
-    "name_continues_left", "name_continues_right", "number_after", "number_before",
-    "position", "plain_words_in_figure", *[f"is_{t}" for t in SPAN_TYPES],
-    *[f"{k}_x_{t}" for k in KINDS for t in SPAN_TYPES],
-)
-
-
-_FIRST_TYPE_COLUMN = SPAN_FEATURES.index(f"is_{SPAN_TYPES[0]}")
 
 
 def span_of(words: Sequence[Word], first: int, last: int) -> Span:
     return words[first].begin, words[last].end
+
+
+def short_span_types(sentences: Sequence[Sequence[Word]], profile: QuestionProfile
+                     ) -> list[set[str]]:
+    """Per sentence (its words), the types of its candidate spans of at most four words:
+    what it holds that the question may ask for. All sentences' spans are typed at once."""
+    found = [[(first, last) for first, last in candidates(words, profile) if last - first < 4]
+             for words in sentences]
+    if not any(found):
+        return [set() for _ in sentences]
+    sizes = [len(words) for words in sentences]
+    starts = np.cumsum([0, *sizes[:-1]])
+    ends = np.zeros(sum(sizes), bool)
+    ends[(starts + sizes - 1)[np.asarray(sizes) > 0]] = True
+    owner = np.repeat(np.arange(len(sentences)), [len(spans) for spans in found])
+    local = np.asarray([span for spans in found for span in spans])
+    types = Runs([w for words in sentences for w in words], ends).types(
+        starts[owner] + local[:, 0], starts[owner] + local[:, 1])
+    held: list[set[str]] = [set() for _ in sentences]
+    for sentence, kind in set(zip(owner.tolist(), types.tolist())):
+        held[sentence].add(SPAN_TYPES[kind])
+    return held
