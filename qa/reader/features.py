@@ -27,6 +27,7 @@ import numpy as np
 from qa.reader import spans as span_lib
 from qa.reader.names import name_forms
 from qa.reader.question import KINDS, QuestionProfile
+from qa.reader.span_rows import short_span_types
 from seedqa.text import Span, sentences, terms
 
 
@@ -118,7 +119,7 @@ def sentence_table(reader: ReaderInput, profile: QuestionProfile | None = None) 
         view = views[rank]
         spans, pieces, cosines, credits = view.spans, view.pieces, view.cosines, view.credits
         term_sets, word_lists = view.term_sets, view.word_lists
-        held_types = (span_lib.short_span_types(word_lists, profile) if typed
+        held_types = (short_span_types(word_lists, profile) if typed
                       else [set()] * len(word_lists))
         passage_match = _share(view.terms, weights, total)
         around = [views[i] for i in context[rank] if i is not None]

@@ -20,6 +20,7 @@ from qa.reader.spans import (
     UNITS,
     Runs,
     Word,
+    candidates,
     typed_kinds,
 )
 
@@ -135,10 +136,30 @@ class _Layout:
         return self.gaps
 
     def punctuation_before(self, marks: str) -> np.ndarray:
-        return self.before([not set(marks).isdisjoint(gap) for gap in self._gaps()], False)
+        return self.before(self._punctuated(marks), False)
 
     def punctuation_after(self, marks: str) -> np.ndarray:
-        return np.asarray([not set(marks).isdisjoint(gap) for gap in self._gaps()])[self.last]
+        return np.asarray(self._punctuated(marks))[self.last]
+
+    def _punctuated(self, marks: str) -> list[bool]:
+        marks = set(marks)
+        return [not marks.isdisjoint(gap) for gap in self._gaps()]
+
+
+def short_span_types(sentences: Sequence[Sequence[Word]], profile: QuestionProfile
+                     ) -> list[set[str]]:
+    """Per sentence (its words), the types of its candidate spans of at most four words:
+    what it holds that the question may ask for. All sentences' spans are typed at once."""
+    found = [[(first, last) for first, last in candidates(words, profile) if last - first < 4]
+             for words in sentences]
+    held: list[set[str]] = [set() for _ in sentences]
+    if not any(found):
+        return held
+    at = _Layout([(words, "") for words in sentences], found)
+    types = Runs(at.words, at.is_end).types(at.first, at.last)
+    for sentence, kind in set(zip(at.owner.tolist(), types.tolist())):
+        held[sentence].add(SPAN_TYPES[kind])
+    return held
 
 
 def _question_distance(at: _Layout, profile: QuestionProfile) -> list[np.ndarray]:

@@ -248,24 +248,3 @@ def candidates(words: Sequence[Word], profile: QuestionProfile,
 def span_of(words: Sequence[Word], first: int, last: int) -> Span:
     return words[first].begin, words[last].end
 
-
-def short_span_types(sentences: Sequence[Sequence[Word]], profile: QuestionProfile
-                     ) -> list[set[str]]:
-    """Per sentence (its words), the types of its candidate spans of at most four words:
-    what it holds that the question may ask for. All sentences' spans are typed at once."""
-    found = [[(first, last) for first, last in candidates(words, profile) if last - first < 4]
-             for words in sentences]
-    if not any(found):
-        return [set() for _ in sentences]
-    sizes = [len(words) for words in sentences]
-    starts = np.cumsum([0, *sizes[:-1]])
-    ends = np.zeros(sum(sizes), bool)
-    ends[(starts + sizes - 1)[np.asarray(sizes) > 0]] = True
-    owner = np.repeat(np.arange(len(sentences)), [len(spans) for spans in found])
-    local = np.asarray([span for spans in found for span in spans])
-    types = Runs([w for words in sentences for w in words], ends).types(
-        starts[owner] + local[:, 0], starts[owner] + local[:, 1])
-    held: list[set[str]] = [set() for _ in sentences]
-    for sentence, kind in set(zip(owner.tolist(), types.tolist())):
-        held[sentence].add(SPAN_TYPES[kind])
-    return held
