@@ -273,7 +273,9 @@ def reader_section(result: dict | None) -> list[str]:
     lines += _table(["answerer, questions", "n", *keys], rows)
     seconds = result.get("seconds", {})
     lines += [f"Fitting took {seconds.get('total', 0) / 60:.1f} min on this machine's 2 cores "
-              "(retrieval cached). SQuAD figures are each article fold's, read by a model "
+              "(retrieval cached, and the features too when qa/reader/*.py is unchanged since "
+              "the run before; computing them adds about 3.5 min). SQuAD figures are each "
+              "article fold's, read by a model "
               "fitted on the other three folds and the training articles; news figures are "
               "on articles whose questions were never fitted on. Without abstention SQuAD "
               f"accuracy is {_pct(result['held_out'].get('squad_accuracy_no_abstention'))} "

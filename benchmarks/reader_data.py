@@ -110,20 +110,29 @@ def article_of(item: dict, dataset: str) -> str:
     return "?"
 
 
+def _has_documents(assistant) -> bool:
+    from seedqa.errors import IndexNotReadyError
+
+    try:  # a fresh workdir has no index yet: reads never create one
+        return bool(assistant.documents())
+    except IndexNotReadyError:
+        return False
+
+
 def collect(name: str, documents: Path, items: list[dict], workdir: Path,
             limit: int | None = None) -> CachedSet:
     """Index `documents`, ask `items`, and cache what the reader needs."""
     from benchmarks.legacy_answerer import ExtractiveAnswerer as LegacyAnswerer
     from benchmarks.legacy_answerer import legacy_request
-    from qa import Assistant
     from evaluation.questions import Question
+    from qa import Assistant
     from seedqa.settings import Settings
     from seedqa.text import sentences, terms
 
     settings = Settings(data_dir=workdir / f"index-{INDEX_OF.get(name, name)}", chroma_url=None,
                         abstain_threshold=0.0)
     assistant = Assistant(settings)
-    if not assistant.documents():
+    if not _has_documents(assistant):
         report = assistant.add_documents([documents])
         print(f"{name}: ingested {report.chunks_added} chunks in {report.seconds:.0f} s",
               file=sys.stderr)

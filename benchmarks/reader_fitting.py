@@ -19,11 +19,16 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.reader_data import CachedQuestion, CachedSet
-from qa.answerer import AnswerRequest
 from evaluation.questions import find_any, normalize
+from qa.answerer import AnswerRequest
 from qa.reader.features import ReaderInput, sentence_table
 from qa.reader.model import LogisticHead, ReaderModel, TreesHead
-from qa.reader.reader import PREDICATE, says_what_was_asked, span_table, with_span_columns
+from qa.reader.reader import (
+    PREDICATE,
+    says_what_was_asked,
+    span_table,
+    with_span_columns,
+)
 
 FOLDS = 4
 READER_SOURCES = Path(__file__).resolve().parents[1] / "qa" / "reader"
@@ -195,27 +200,35 @@ def fit_head(x: np.ndarray, y: np.ndarray, names: Sequence[str], strength: float
 
 
 def fit_ranker(x: np.ndarray, y: np.ndarray, question: np.ndarray, names: Sequence[str],
-               trees: int = 300, depth: int = 6) -> TreesHead:
+               trees: int = 300, depth: int = 6, bags: int = 1) -> TreesHead:
     """Gradient-boosted trees ranking each question's sentences (LightGBM's LambdaRank,
     judged on its top 5), exported as flat node arrays for NumPy inference.
 
     Ranking, not classifying: the answerer takes a question's best sentence, so what
     counts is which sentence beats the others of the same question, not each one's
     absolute chance; on held-out folds this lifted top-1 over the pointwise trees.
-    `question` labels the rows' questions, in runs. The scores are not probabilities
-    until `calibrated`.
+    With `bags` > 1, that many rankers, each on 80% of the questions and of the
+    features (other seeds), are averaged: one ranker's choice between two close
+    sentences moves with its seed. `question` labels the rows' questions, in runs.
+    The scores are not probabilities until `calibrated`.
     """
     import lightgbm
 
     starts = np.flatnonzero(np.r_[True, question[1:] != question[:-1]])
-    model = lightgbm.LGBMRanker(n_estimators=trees, learning_rate=0.05, num_leaves=31,
-                                max_depth=depth, min_child_samples=50,
-                                lambdarank_truncation_level=5, random_state=0, n_jobs=2,
-                                verbose=-1)
     x = np.asarray(x, np.float64)
-    model.fit(x, np.asarray(y, int), group=np.diff(np.r_[starts, len(question)]))
-    head = trees_head(model.booster_.dump_model()["tree_info"], names)
-    assert np.allclose(head.logits(x[:500]), model.predict(x[:500], raw_score=True), atol=1e-6)
+    bagged = {"subsample": 0.8, "subsample_freq": 1, "bagging_by_query": True,
+              "colsample_bytree": 0.8} if bags > 1 else {}
+    info, check = [], np.zeros(min(len(x), 500))
+    for seed in range(bags):
+        model = lightgbm.LGBMRanker(n_estimators=trees, learning_rate=0.05, num_leaves=31,
+                                    max_depth=depth, min_child_samples=50,
+                                    lambdarank_truncation_level=5, random_state=seed, n_jobs=2,
+                                    verbose=-1, **bagged)
+        model.fit(x, np.asarray(y, int), group=np.diff(np.r_[starts, len(question)]))
+        info += model.booster_.dump_model()["tree_info"]
+        check += model.predict(x[:500], raw_score=True) / bags
+    head = calibrated(trees_head(info, names), 1.0 / bags, 0.0)
+    assert np.allclose(head.logits(x[:500]), check, atol=1e-6)
     return head
 
 
@@ -287,7 +300,7 @@ def with_heads(sentence, span: LogisticHead, confidence: LogisticHead | None = N
                        sure, span_threshold, card or {}, span_typed, margin)
 
 
-MARGINS = (0.0, 0.5, 1.0, 1.5, 2.0, 3.0)
+MARGINS = (0.0, 0.5, 0.6, 1.0, 1.5, 2.0, 3.0)
 
 
 def margin_choice(logits: np.ndarray, mats: Matrices, weight: np.ndarray

@@ -35,6 +35,22 @@ def test_numbers_are_found_in_words_ordinals_and_decades():
     assert "50s" in _forms("Jazz thrived in the 1950s.")
 
 
+def test_a_place_and_the_word_for_its_people_name_each_other():
+    (israeli,) = key_names("Which firm did the Israeli maker buy?")
+    assert israeli in _forms("Israel's Teva is the biggest maker.")
+    (israel,) = key_names("Which firm in Israel is the biggest maker?")
+    assert israel in _forms("The Israeli firm Teva is the biggest maker.")
+    (american,) = key_names("What did the American unit cost?")
+    for text in ("The US unit cost $339m.", "The U.S. unit cost $339m.",
+                 "The United States unit cost $339m."):
+        assert american in _forms(text)
+    # A closed list of whole words, and only capitalised ones: not a shared prefix, and
+    # not the pronoun "us".
+    (australian,) = key_names("Which Australian firm bought it?")
+    assert australian not in _forms("An Austrian firm bought it.")
+    assert american not in _forms("It cost us $339m.")
+
+
 def test_a_questions_names_are_looked_up_in_those_forms():
     assert key_names("How many DSMs did the US award on the 3rd of May?") == (
         "dsm", "us", "3", "may")

@@ -112,16 +112,28 @@ class TreesHead:
                 "value": self.value.round(6).tolist(), "baseline": round(self.baseline, 6),
                 "depth": self.depth}
 
+    @functools.cached_property
+    def _flat(self) -> tuple[np.ndarray, ...]:
+        """The node arrays as one flat row of all trees' nodes, children as flat indices,
+        and a leaf its own child both ways: stepping down needs no test for leaves."""
+        trees, width = self.feature.shape
+        at = np.arange(trees * width)
+        offset = at - at % width
+        left = np.where(self.leaf.ravel(), at, self.left.ravel() + offset)
+        right = np.where(self.leaf.ravel(), at, self.right.ravel() + offset)
+        roots = np.arange(trees) * width
+        return (self.feature.ravel(), self.threshold.ravel(), left, right, self.value.ravel(),
+                roots)
+
     def logits(self, features: np.ndarray) -> np.ndarray:
         features = np.asarray(features, np.float64).reshape(-1, len(self.names))
-        trees = np.arange(len(self.feature))[:, None]
+        feature, threshold, left, right, value, roots = self._flat
         rows = np.arange(len(features))[None, :]
-        node = np.zeros((len(self.feature), len(features)), np.int64)
+        node = np.repeat(roots[:, None], len(features), axis=1)
         for _ in range(self.depth):
-            goes_left = features[rows, self.feature[trees, node]] <= self.threshold[trees, node]
-            step = np.where(goes_left, self.left[trees, node], self.right[trees, node])
-            node = np.where(self.leaf[trees, node], node, step)
-        return self.baseline + self.value[trees, node].sum(axis=0)
+            goes_left = features[rows, feature[node]] <= threshold[node]
+            node = np.where(goes_left, left[node], right[node])
+        return self.baseline + value[node].sum(axis=0)
 
     def probabilities(self, features: np.ndarray) -> np.ndarray:
         return 1.0 / (1.0 + np.exp(-self.logits(features)))

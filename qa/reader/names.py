@@ -3,9 +3,10 @@
 A question's key names are its capitalised words and numbers (`question.key_names`).
 A text names one when it holds the word, or writes the same name another usual
 way: "US" as "United States" or "U.S.", "NYC" as "New York City", "3" as "three",
-"third" or "3rd", "50s" as "1950s". Looser matches (a demonym for its country, a
-name one letter off) let through the altered names of SQuAD 2.0's unanswerable
-questions more often than they rescue answerable ones (qa/reader/README.md).
+"third" or "3rd", "50s" as "1950s", "Israeli" as "Israel" (a closed list of places
+and the words for their people). Looser matches (a shared prefix, a name one
+letter off) let through the altered names of SQuAD 2.0's unanswerable questions
+more often than they rescue answerable ones (qa/reader/README.md).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Protocol
 
-from seedqa.text import NUMBER_WORDS
+from seedqa.text import NUMBER_WORDS, stem
 
 _ORDINAL_WORDS = ("zeroth first second third fourth fifth sixth seventh eighth ninth tenth "
                   "eleventh twelfth thirteenth fourteenth fifteenth sixteenth seventeenth "
@@ -27,6 +28,33 @@ _PLURAL_ACRONYM = re.compile(r"^([A-Z]{2,})s$")  # "DSMs"
 # Lower-case words inside a capitalised name that its acronym skips ("Bank of England").
 _CONNECTORS = frozenset("of and for the de du la von van".split())
 _LONGEST_ACRONYM = 6
+# A place and the words for its people and things: a question asks about "the Israeli
+# firm" of a text that says "Israel's Teva", or "American" of one that says "US".
+# Whole words of a closed list, not a shared prefix ("Austria" is not "Australian").
+_DEMONYMS = (
+    "america american americans us usa", "britain british briton britons uk",
+    "england english", "scotland scottish scots", "wales welsh", "ireland irish",
+    "france french", "germany german germans", "italy italian italians",
+    "spain spanish spaniard", "portugal portuguese", "netherlands holland dutch",
+    "belgium belgian", "switzerland swiss", "austria austrian", "sweden swedish swede",
+    "norway norwegian", "denmark danish dane", "finland finnish finn", "poland polish pole",
+    "russia russian russians", "ukraine ukrainian ukrainians", "belarus belarusian",
+    "greece greek", "turkey turkish turk", "israel israeli israelis", "iran iranian",
+    "iraq iraqi iraqis", "egypt egyptian", "syria syrian", "lebanon lebanese",
+    "palestine palestinian palestinians", "saudi arabia", "afghanistan afghan",
+    "pakistan pakistani", "india indian indians", "china chinese", "japan japanese",
+    "korea korean", "vietnam vietnamese", "thailand thai", "indonesia indonesian",
+    "philippines filipino", "australia australian australians", "canada canadian",
+    "mexico mexican", "brazil brazilian", "argentina argentine argentinian",
+    "chile chilean", "colombia colombian", "peru peruvian", "cuba cuban",
+    "nigeria nigerian", "ghana ghanaian", "kenya kenyan", "ethiopia ethiopian",
+    "somalia somali", "sudan sudanese", "libya libyan", "morocco moroccan",
+    "algeria algerian", "hungary hungarian", "romania romanian", "bulgaria bulgarian",
+    "serbia serbian serb", "croatia croatian croat", "czech czechs", "europe european",
+    "africa african", "asia asian",
+)
+_DEMONYM_FORMS = {stem(word): frozenset(stem(w) for w in group.split())
+                  for group in _DEMONYMS for word in group.split()}
 
 
 class _Word(Protocol):
@@ -54,7 +82,11 @@ def name_forms(words: Sequence[_Word], parts: Iterable[str] = ()) -> frozenset[s
         forms.update(_aliases(w.folded))
         if plural := _PLURAL_ACRONYM.match(w.text):
             forms.add(plural.group(1).lower())  # "MPs" is "MP" in a question
-    forms.update(_acronyms(words))
+    acronyms = _acronyms(words)
+    forms.update(acronyms)
+    capitalised = {form for w in words if w.capital for form in (w.stem, w.folded.replace(".", ""))}
+    for name in acronyms | capitalised:
+        forms.update(_DEMONYM_FORMS.get(name, ()))
     return frozenset(forms)
 
 
