@@ -215,7 +215,8 @@ def fit_ranker(x: np.ndarray, y: np.ndarray, question: np.ndarray, names: Sequen
     import lightgbm
 
     starts = np.flatnonzero(np.r_[True, question[1:] != question[:-1]])
-    x = np.asarray(x, np.float64)
+    groups = np.diff(np.r_[starts, len(question)])
+    x, y = np.asarray(x, np.float64), np.asarray(y, int)
     bagged = {"subsample": 0.8, "subsample_freq": 1, "bagging_by_query": True,
               "colsample_bytree": 0.8} if bags > 1 else {}
     info, check = [], np.zeros(min(len(x), 500))
@@ -224,7 +225,7 @@ def fit_ranker(x: np.ndarray, y: np.ndarray, question: np.ndarray, names: Sequen
                                     max_depth=depth, min_child_samples=50,
                                     lambdarank_truncation_level=5, random_state=seed, n_jobs=2,
                                     verbose=-1, **bagged)
-        model.fit(x, np.asarray(y, int), group=np.diff(np.r_[starts, len(question)]))
+        model.fit(x, y, group=groups)
         info += model.booster_.dump_model()["tree_info"]
         check += model.predict(x[:500], raw_score=True) / bags
     head = calibrated(trees_head(info, names), 1.0 / bags, 0.0)

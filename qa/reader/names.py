@@ -78,14 +78,17 @@ def name_forms(words: Sequence[_Word], parts: Iterable[str] = ()) -> frozenset[s
     and the other forms of its numbers and capitalised names."""
     forms = {w.stem for w in words}
     forms.update(parts)
+    places: list[str] = []  # names that may be a place or the word for its people
     for w in words:
-        forms.update(_aliases(w.folded))
+        aliases = _aliases(w.folded)
+        forms.update(aliases)
+        if w.capital:
+            places += [w.stem, *aliases]  # "Israel's", "U.S."
         if plural := _PLURAL_ACRONYM.match(w.text):
             forms.add(plural.group(1).lower())  # "MPs" is "MP" in a question
     acronyms = _acronyms(words)
     forms.update(acronyms)
-    capitalised = {form for w in words if w.capital for form in (w.stem, w.folded.replace(".", ""))}
-    for name in acronyms | capitalised:
+    for name in (*places, *acronyms):
         forms.update(_DEMONYM_FORMS.get(name, ()))
     return frozenset(forms)
 
