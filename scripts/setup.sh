@@ -18,6 +18,15 @@ pip=(.venv/bin/python -m pip --disable-pip-version-check --quiet)
 if [ "${1:-}" = "--test" ]; then
     # The test tools include llama-cpp-python, built from source the first time
     # (about 10 minutes on 2 cores); pip keeps the built wheel in its cache.
+    # llama.cpp builds for the very CPU it is built on by default (-march=native), and
+    # that build crashed (segmentation fault) in its first decode on a Xeon with AVX-512
+    # and AMX here: build for a portable baseline instead, unless CMAKE_ARGS says otherwise.
+    if [ -z "${CMAKE_ARGS:-}" ]; then
+        case "$(uname -m)" in
+            x86_64) export CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON" ;;
+            *) export CMAKE_ARGS="-DGGML_NATIVE=OFF" ;;
+        esac
+    fi
     "${pip[@]}" install -e ".[test]"
     bash scripts/install_browser.sh
 else
