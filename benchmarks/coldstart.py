@@ -1,8 +1,12 @@
 """Cold start: one question from a new process, seedqa against the baseline.
 
 - seedqa: `seedqa --data-dir DIR ask QUESTION`, the installed command, over the
-  SQuAD index (36 articles): start Python, import, open Chroma, load the
-  model, build the lexical index, retrieve, answer, print;
+  SQuAD index (36 articles): start Python, import, read the live chunks from
+  the snapshot an earlier reader left (index/snapshot.py), load the model,
+  build the lexical index, retrieve, answer, print;
+- seedqa, first ask after a change: the same with the snapshot deleted before
+  each run, as after an ingest: it opens and checks Chroma, reads the chunks
+  from it, and writes the snapshot;
 - baseline: a new Python process that imports the LangChain tutorial's stack
   (langchain_huggingface, langchain_chroma), loads all-MiniLM-L6-v2, opens
   the tutorial's Chroma store over the same articles and answers one
@@ -87,18 +91,22 @@ def main(squad: Path, runs: int, quick: bool, index_dir: Path) -> None:
     baseline_command = [sys.executable, "-c", BASELINE_SCRIPT, str(index_dir / "baseline")]
     _timed([*seedqa_command, questions[0]])  # warm-up: page cache, tiktoken cache, .pyc files
     _timed([*baseline_command, questions[0]])
-    samples: dict[str, list[float]] = {"seedqa_ask": [], "baseline": []}
-    cpu_samples: dict[str, list[float]] = {"seedqa_ask": [], "baseline": []}
+    names = ("seedqa_ask", "seedqa_ask_first", "baseline")
+    samples: dict[str, list[float]] = {name: [] for name in names}
+    cpu_samples: dict[str, list[float]] = {name: [] for name in names}
     for run, question in enumerate(questions[1:]):
-        order = [("seedqa_ask", seedqa_command), ("baseline", baseline_command)]
+        order = [("seedqa_ask", seedqa_command), ("seedqa_ask_first", seedqa_command),
+                 ("baseline", baseline_command)]
         for name, command in order if run % 2 == 0 else order[::-1]:
+            if name == "seedqa_ask_first":
+                for path in (index_dir / "seedqa").glob(".seedqa-snapshot*"):
+                    path.unlink()
             wall, cpu = _timed([*command, question])
             samples[name].append(wall)
             cpu_samples[name].append(cpu)
-        click.echo(f"run {run + 1}: seedqa ask {samples['seedqa_ask'][-1]:.2f} s "
-                   f"(cpu {cpu_samples['seedqa_ask'][-1]:.2f} s), baseline "
-                   f"{samples['baseline'][-1]:.2f} s (cpu {cpu_samples['baseline'][-1]:.2f} s)",
-                   err=True)
+        click.echo(f"run {run + 1}: " + ", ".join(
+            f"{name} {samples[name][-1]:.2f} s (cpu {cpu_samples[name][-1]:.2f} s)"
+            for name in names), err=True)
     seconds = {name: median(values) for name, values in samples.items()}
     cpu_seconds = {name: median(values) for name, values in cpu_samples.items()}
     figures = {
@@ -111,11 +119,15 @@ def main(squad: Path, runs: int, quick: bool, index_dir: Path) -> None:
         "load_average_1min": os.getloadavg()[0],
         "ratio_seedqa_vs_baseline": seconds["seedqa_ask"] / seconds["baseline"],
         "ratio_cpu_seedqa_vs_baseline": cpu_seconds["seedqa_ask"] / cpu_seconds["baseline"],
-        "target": {"seconds": 3.0, "met": seconds["seedqa_ask"] <= 3.0},
+        "ratio_first_vs_baseline": seconds["seedqa_ask_first"] / seconds["baseline"],
+        "target": {"seconds": 3.0, "met": seconds["seedqa_ask"] <= 3.0,
+                   "met_first_after_a_change": seconds["seedqa_ask_first"] <= 3.0},
         "commands": {"seedqa_ask": "seedqa --data-dir DIR ask QUESTION",
+                     "seedqa_ask_first": "the same, the snapshot deleted first",
                      "baseline": "python -c BASELINE_SCRIPT DIR QUESTION (benchmarks/coldstart.py)"},
     }
     click.echo(f"\ncold start, median of {runs}: seedqa ask {seconds['seedqa_ask']:.2f} s, "
+               f"first after a change {seconds['seedqa_ask_first']:.2f} s, "
                f"baseline {seconds['baseline']:.2f} s "
                f"({figures['ratio_seedqa_vs_baseline']:.2f}x); CPU seconds: seedqa "
                f"{cpu_seconds['seedqa_ask']:.2f}, baseline {cpu_seconds['baseline']:.2f}")

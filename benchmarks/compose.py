@@ -178,14 +178,21 @@ def latency_section(latency: dict | None, coldstart: dict | None) -> list[str]:
         lines += _provenance(coldstart, "python -m benchmarks.coldstart")
         s, c = coldstart["seconds"], coldstart.get("cpu_seconds", {})
         rows = [["`seedqa ask QUESTION`", f"{s['seedqa_ask']:.2f} s",
-                 f"{c['seedqa_ask']:.2f} s" if c else "n/a"],
-                ["baseline: import the tutorial's stack, load the model, open Chroma, "
-                 "one similarity_search", f"{s['baseline']:.2f} s",
-                 f"{c['baseline']:.2f} s" if c else "n/a"]]
+                 f"{c['seedqa_ask']:.2f} s" if c else "n/a"]]
+        if "seedqa_ask_first" in s:
+            rows += [["`seedqa ask QUESTION`, first after a change (the snapshot deleted: "
+                      "opens and checks Chroma, writes the snapshot)",
+                      f"{s['seedqa_ask_first']:.2f} s", f"{c['seedqa_ask_first']:.2f} s"]]
+        rows += [["baseline: import the tutorial's stack, load the model, open Chroma, "
+                  "one similarity_search", f"{s['baseline']:.2f} s",
+                  f"{c['baseline']:.2f} s" if c else "n/a"]]
         lines += _table(["", "wall (median)", "CPU (median)"], rows)
         load = coldstart.get("load_average_1min")
+        first = coldstart["target"].get("met_first_after_a_change")
         lines += [f"seedqa / baseline: {coldstart['ratio_seedqa_vs_baseline']:.2f}x wall. "
                   f"Target <= 3 s: **{'met' if coldstart['target']['met'] else 'not met'}**"
+                  + ("" if first is None else
+                     f", and {'met' if first else 'not met'} by the first ask after a change")
                   + (f" (1-minute load average during the run: {load:.1f} on "
                      f"{coldstart['machine'].get('cpus')} cores)." if load is not None else "."),
                   ""]

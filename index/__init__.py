@@ -7,6 +7,7 @@ Chroma (only `index/store.py` imports chromadb) or loads the model.
 from index.embedder import Embedder, shared_embedder
 from index.locking import write_lock
 from index.records import ChunkRecord, DocumentRecord, pack_vectors, unpack_vectors
+from index.snapshot import LiveSet
 from index.store import Index
 
 __all__ = [
@@ -14,6 +15,7 @@ __all__ = [
     "DocumentRecord",
     "Embedder",
     "Index",
+    "LiveSet",
     "pack_vectors",
     "shared_embedder",
     "unpack_vectors",

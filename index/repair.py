@@ -30,6 +30,7 @@ from index import integrity
 from index.embedder import Embedder
 from index.locking import LOCK_NAME, write_lock
 from index.records import ChunkRecord, DocumentRecord, pack_vectors
+from index.snapshot import SNAPSHOT
 from index.store import Index
 from seedqa.errors import (
     IndexCorruptError,
@@ -164,7 +165,7 @@ def _rebuild(index: Index, records: list[tuple[DocumentRecord, str]], chunks: li
 
 
 def _swap(data_dir: Path, fresh: Path, stamp: str) -> Path:
-    """Move what is not Chroma's (uploads) into `fresh`, then rename `fresh` to `data_dir`,
+    """Move what is not the store's (uploads) into `fresh`, then rename `fresh` to `data_dir`,
     keeping the old folder beside it; returns where the old one went."""
     fresh.mkdir(parents=True, exist_ok=True)
     chroma = {integrity.DATABASE, f"{integrity.DATABASE}-journal", f"{integrity.DATABASE}-wal",
@@ -173,7 +174,7 @@ def _swap(data_dir: Path, fresh: Path, stamp: str) -> Path:
     aside = data_dir.with_name(f"{data_dir.name}.damaged-{stamp}")
     try:
         for entry in sorted(data_dir.iterdir()):
-            if entry.name not in chroma:
+            if entry.name not in chroma and not entry.name.startswith(SNAPSHOT):
                 os.rename(entry, fresh / entry.name)
         os.rename(data_dir, aside)
         os.rename(fresh, data_dir)

@@ -12,7 +12,9 @@ switches the document record, then deletes the old chunks: a crash at any
 point leaves either the old or the new version answering, never a mix.
 
 Opening checks the store once (index/integrity.py): a damaged one is an
-IndexCorruptError naming the fix, and a read never creates a store.
+IndexCorruptError naming the fix, and a read never creates a store. A new
+process reads the live chunks from a snapshot of them while the store's files
+are unchanged (index/snapshot.py), without starting Chroma.
 """
 
 from __future__ import annotations
@@ -21,16 +23,18 @@ import functools
 import itertools
 import threading
 import uuid
-from collections.abc import Container, Iterable, Iterator, Sequence
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
 
-from index import integrity
+from index import integrity, snapshot
 from index.embedder import Embedder, shared_embedder
 from index.failures import storage as _storage
 from index.locking import writer_active
 from index.records import ChunkRecord, DocumentRecord, document_id
+from index.snapshot import LiveSet
 from seedqa.errors import IndexNotReadyError, IndexReplacedError, SeedqaError
 from seedqa.offline import quiet_environment
 from seedqa.settings import Settings
@@ -72,8 +76,7 @@ class Index:
         self.settings = settings
         self._client = client
         self.embedder = embedder or shared_embedder(settings.embedding_model, settings.embed_batch_size)
-        self._chunks = None
-        self._documents = None
+        self._chunks = self._documents = None
         self._lock = threading.Lock()
         # The folder (and database file) this index opened: a chat that outlives them says so.
         self._folder = None if settings.chroma_url else integrity.Identity.of(settings.data_dir)
@@ -145,16 +148,14 @@ class Index:
                         f"{prefix}_chunks", embedding_function=None,
                         configuration={"hnsw": {"space": "cosine", "ef_search": 200}}),
                     client.get_or_create_collection(f"{prefix}_documents", embedding_function=None))
-        found = []
+        found = {}
         for name in (f"{prefix}_chunks", f"{prefix}_documents", prefix):
             try:
-                found.append(client.get_collection(name, embedding_function=None))
+                found[name] = client.get_collection(name, embedding_function=None)
             except NotFoundError:
-                found.append(None)
-        names = {name for name, collection in zip((f"{prefix}_chunks", f"{prefix}_documents",
-                                                    prefix), found) if collection is not None}
-        integrity.check_names(prefix, names, self.location)
-        return found[0], found[1]
+                pass
+        integrity.check_names(prefix, set(found), self.location)
+        return found[f"{prefix}_chunks"], found[f"{prefix}_documents"]
 
     def stored_records(self) -> tuple[list[tuple[DocumentRecord, str]], list[ChunkRecord]]:
         """Every document record with its text, and every chunk (live or not), read without
@@ -166,7 +167,7 @@ class Index:
                                         include=["metadatas", "documents"])
             records = [(DocumentRecord.from_chroma(meta), text)
                        for meta, text in zip(found["metadatas"], found["documents"])]
-            return records, list(self._iter_chunks(self._chunks))
+            return records, [chunk for chunk, _ in self._iter_chunks(self._chunks)]
 
     def close(self) -> None:
         """Let go of the Chroma client (a later call opens it again)."""
@@ -291,11 +292,8 @@ class Index:
             return self._remove_orphans(collection, live)
 
     def _remove_orphans(self, collection, live: dict[str, str]) -> int:
-        orphans = [
-            chunk.id
-            for chunk in self._iter_chunks(collection)
-            if live.get(chunk.source) != chunk.version
-        ]
+        orphans = [chunk.id for chunk, _ in self._iter_chunks(collection)
+                   if live.get(chunk.source) != chunk.version]
         self._delete_chunks(orphans)
         if orphans:
             self._bump_generation()
@@ -318,63 +316,65 @@ class Index:
         return collection.count()
 
     @_guarded
-    def live_chunks(self, attempts: int = 5) -> list[ChunkRecord]:
-        """Every chunk of every document's current version.
+    def live_chunks(self) -> list[ChunkRecord]:
+        """Every chunk of every document's current version."""
+        return [chunk for chunk, _ in self._live_pairs(vectors=False)]
 
-        Checked against each document record's chunk count: a writer that
-        switches a document or deletes chunks while the pages are read (which
-        shifts the pages) makes the reading start again, so a reader never
-        builds a snapshot with half a document.
+    def live(self) -> LiveSet:
+        """The live chunks with their vectors, all of one generation.
+
+        From the snapshot while the store's files are as it was written against
+        (no Chroma started: index/snapshot.py), else from Chroma, kept as the next one.
         """
+        local = not self.settings.chroma_url
+        if local:
+            self.check_unchanged()
+            found = snapshot.load(self.settings.data_dir, self.settings.collection)
+            if found is not None:
+                return found
+        live = self._read_live()
+        if local:
+            snapshot.save(self.settings.data_dir, self.settings.collection, live, self.generation)
+        return live
+
+    @_guarded
+    def _read_live(self, attempts: int = 3) -> LiveSet:
+        for _ in range(attempts):
+            generation = self.generation()
+            pairs = self._live_pairs(vectors=True)
+            if self.generation() == generation:
+                break  # else a write came between: read again
+        vectors = np.asarray([vector for _, vector in pairs], dtype=np.float32)
+        return LiveSet(generation, tuple(chunk for chunk, _ in pairs),
+                       vectors.reshape(len(pairs), -1) if pairs else np.zeros((0, 0), np.float32))
+
+    def _live_pairs(self, vectors: bool, attempts: int = 5) -> list[tuple[ChunkRecord, object]]:
+        """(chunk, its embedding or None) of every live chunk, checked against each document
+        record's chunk count: a writer that switches a document or deletes chunks while the
+        pages are read (shifting them) makes the reading start again, so a reader never
+        builds a snapshot with half a document."""
         collection, _ = self._collections()
         for _ in range(attempts):
             records = self.documents()
             live = {record.source: record.version for record in records}
-            chunks = [c for c in self._iter_chunks(collection) if live.get(c.source) == c.version]
-            found: dict[str, int] = {}
-            for chunk in chunks:
-                found[chunk.source] = found.get(chunk.source, 0) + 1
-            if all(found.get(record.source, 0) == record.chunks for record in records):
-                return chunks
-        return chunks  # still changing under us: the best reading; the next question rereads
+            pairs = [(chunk, vector) for chunk, vector in self._iter_chunks(collection, vectors)
+                     if live.get(chunk.source) == chunk.version]
+            found = Counter(chunk.source for chunk, _ in pairs)
+            if all(found[record.source] == record.chunks for record in records):
+                return pairs
+        return pairs  # still changing under us: the best reading; the next question rereads
 
-    def _iter_chunks(self, collection) -> Iterator[ChunkRecord]:
-        offset = 0
-        while True:
-            found = collection.get(
-                include=["documents", "metadatas"], limit=_PAGE, offset=offset
-            )
+    def _iter_chunks(self, collection, vectors: bool = False
+                     ) -> Iterator[tuple[ChunkRecord, object]]:
+        include = ["documents", "metadatas", *(["embeddings"] if vectors else [])]
+        for offset in itertools.count(0, _PAGE):
+            found = collection.get(include=include, limit=_PAGE, offset=offset)
             if not found["ids"]:
                 return
-            for chunk_id, text, meta in zip(found["ids"], found["documents"], found["metadatas"]):
-                yield ChunkRecord.from_chroma(chunk_id, text, meta)
-            offset += len(found["ids"])
-
-    @_guarded
-    def nearest(self, query_embedding: np.ndarray, n: int,
-                among: Container[str]) -> list[tuple[str, float]]:
-        """Ids of the `n` nearest chunks in `among` (a snapshot's live ids) with their cosine.
-
-        Best first. Reads no text or metadata: a question's 50 neighbours'
-        metadata (sentence vectors included) cost more than the search itself.
-        """
-        collection, _ = self._collections()
-        # No count() first: it costs as much as the search, and Chroma returns all it
-        # has when asked for more.
-        wanted = n + 16
-        while True:
-            found = collection.query(
-                query_embeddings=[np.asarray(query_embedding, dtype=np.float32)],
-                n_results=wanted, include=["distances"],
-            )
-            results = [(chunk_id, 1.0 - float(distance))
-                       for chunk_id, distance in zip(found["ids"][0], found["distances"][0])
-                       if chunk_id in among]
-            # Chunks of versions that are not live (a write under way, or one a crash cut
-            # short) must not crowd live ones out: look further until `n` are found.
-            if len(results) >= n or len(found["ids"][0]) < wanted:
-                return results[:n]
-            wanted *= 4
+            embeddings = found["embeddings"] if vectors else itertools.repeat(None)
+            for chunk_id, text, meta, vector in zip(found["ids"], found["documents"],
+                                                    found["metadatas"], embeddings):
+                yield ChunkRecord.from_chroma(chunk_id, text, meta), vector
 
     def embed(self, texts: Iterable[str]) -> np.ndarray:
         return self.embedder.encode(list(texts))

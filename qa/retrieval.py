@@ -1,4 +1,4 @@
-"""Hybrid retrieval: dense (Chroma) and lexical (BM25) scores fused, then re-scored.
+"""Hybrid retrieval: dense (cosine) and lexical (BM25) scores fused, then re-scored.
 
 Stage one z-scores each retriever's scores (so that a clear winner on either
 side stands out, where reciprocal rank flattens every list to the same
@@ -32,7 +32,7 @@ from qa.lexical import LexicalIndex
 from qa.spelling import Speller
 from qa.types import Citation
 from seedqa.settings import Settings
-from index import ChunkRecord, Index, unpack_vectors
+from index import ChunkRecord, Index, LiveSet, unpack_vectors
 from seedqa.text import terms
 
 @dataclass(frozen=True)
@@ -42,11 +42,30 @@ class Corpus:
     generation: str
     chunks: tuple[ChunkRecord, ...]
     lexical: LexicalIndex
+    vectors: np.ndarray = field(repr=False, compare=False)  # unit embeddings, a row a chunk
     dictionary: frozenset[str] = field(default=frozenset(), repr=False)  # words known to exist
     # Row -> the chunk's terms for re-scoring, filled as chunks first become candidates.
     passage_terms: dict[int, rescoring.PassageTerms] = field(default_factory=dict, compare=False)
     # Row -> the chunk's sentence vectors, decoded as chunks first become candidates.
     sentence_vectors: dict[int, np.ndarray] = field(default_factory=dict, compare=False)
+
+    @classmethod
+    def of(cls, live: LiveSet, dictionary: frozenset[str] = frozenset()) -> Corpus:
+        vectors = np.asarray(live.vectors, dtype=np.float32)
+        if len(vectors):
+            vectors = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+        return cls(live.generation, live.chunks, LexicalIndex([c.text for c in live.chunks]),
+                   vectors, dictionary)
+
+    def nearest(self, query_vector: np.ndarray, n: int) -> dict[int, float]:
+        """Row -> cosine of the `n` chunks nearest the query, best first (exact: one product)."""
+        if not len(self.vectors):
+            return {}
+        cosines = self.vectors @ np.asarray(query_vector, dtype=np.float32)
+        n = min(n, len(cosines))
+        top = np.argpartition(-cosines, n - 1)[:n]
+        top = top[np.lexsort((top, -cosines[top]))]
+        return {int(row): float(cosines[row]) for row in top}
 
     @functools.cached_property
     def speller(self) -> Speller:
@@ -92,13 +111,16 @@ class HybridRetriever(BaseRetriever):
     _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
 
     def corpus(self) -> Corpus:
-        """The current snapshot, rebuilt only when another write changed the index."""
-        generation = self.index.generation()
+        """The current snapshot, rebuilt only when another write changed the index.
+
+        The first may be read without starting Chroma (`Index.live`); each later call
+        checks the index's generation, one record read.
+        """
+        generation = self.index.generation() if self._corpus is not None else None
         with self._lock:
-            if self._corpus is None or self._corpus.generation != generation:
-                chunks = tuple(self.index.live_chunks())
-                lexical = LexicalIndex([chunk.text for chunk in chunks])
-                self._corpus = Corpus(generation, chunks, lexical, self.index.embedder.whole_words)
+            current = self._corpus
+            if current is None or (generation is not None and current.generation != generation):
+                self._corpus = Corpus.of(self.index.live(), self.index.embedder.whole_words)
             return self._corpus
 
     def _get_relevant_documents(
@@ -144,14 +166,13 @@ class HybridRetriever(BaseRetriever):
         ]
 
     def _first_stage(self, query: str, depth: int, query_vector, corpus: Corpus) -> _FirstStage:
-        dense = {corpus.rows[chunk_id]: similarity
-                 for chunk_id, similarity in self.index.nearest(query_vector, depth, corpus.rows)}
+        dense = corpus.nearest(query_vector, depth)
         query_terms = terms(query)
         lexical = corpus.lexical.scores(Counter(query_terms))
         lexical_rows = [row for row, _ in corpus.lexical.search_scores(lexical, depth)]
 
-        # z-scores: BM25 against every chunk's score; cosine against the dense list (all
-        # that Chroma returns), a chunk missing from it counting as the list's last.
+        # z-scores: BM25 against every chunk's score; cosine against the dense list (the
+        # `depth` nearest), a chunk missing from it counting as the list's last.
         lexical_z = (lexical - lexical.mean()) / (lexical.std() + 1e-9)
         dense_z = _z_scores(dense)
         floor = min(dense_z.values(), default=0.0)
@@ -180,7 +201,7 @@ class Candidate:
     chunk: ChunkRecord
     score: float  # final: re-scored, or first-stage shifted below the re-scored ones
     first_score: float  # the fused z-scores alone
-    dense: float | None  # cosine, when Chroma returned the chunk
+    dense: float | None  # cosine, when the chunk was among the nearest
     lexical: float | None  # BM25, when the chunk shares a term with the query
     features: tuple[float, ...] | None = None  # re-scoring's inputs, for the re-scored head
 
@@ -202,7 +223,7 @@ class _FirstStage:
     query_terms: list[str]
     ranked: list[int]
     first: dict[int, float]
-    dense: dict[int, float]  # row -> cosine, for what Chroma returned
+    dense: dict[int, float]  # row -> cosine, for the nearest chunks
     lexical: np.ndarray  # BM25 of every chunk
     dense_z: dict[int, float]
     lexical_z: np.ndarray
@@ -213,8 +234,7 @@ def _best_two(vectors: np.ndarray, query_vector, fallback: float) -> tuple[float
     """The two highest cosines of the question with a chunk's sentences.
 
     A chunk without sentence vectors (an index from a model that can't pool
-    them) uses its own cosine, or the dense list's lowest when Chroma did
-    not return it.
+    them) uses its own cosine, or the dense list's lowest when it is not on it.
     """
     if len(vectors) == 0:
         return fallback, fallback

@@ -113,18 +113,18 @@ def test_sentences_are_pooled_from_the_passage_pass():
 
 
 def test_same_nearest_chunks_on_the_seed_index(seed_index, reference):
-    index = Index(seed_index)
-    chunks = index.live_chunks()
-    assert len(chunks) >= 3
-    live = {chunk.id for chunk in chunks}
-    stored = shared_embedder().encode([chunk.text for chunk in chunks])
-    assert (stored * reference([chunk.text for chunk in chunks])).sum(axis=1).min() >= 0.9999
+    from qa.retrieval import Corpus
+
+    corpus = Corpus.of(Index(seed_index).live())
+    texts = [chunk.text for chunk in corpus.chunks]
+    assert len(texts) >= 3
+    # What the store holds is the reference model's embedding of each chunk.
+    assert (corpus.vectors * reference(texts)).sum(axis=1).min() >= 0.9999
     questions = [q["question"] for q in seed_questions()]
     for question, theirs in zip(questions, reference(questions)):
         ours = shared_embedder().encode([question])[0]
-        k = min(5, len(chunks))
-        assert ([i for i, _ in index.nearest(ours, k, live)]
-                == [i for i, _ in index.nearest(theirs, k, live)]), question
+        k = min(5, len(texts))
+        assert list(corpus.nearest(ours, k)) == list(corpus.nearest(theirs, k)), question
 
 
 def test_ask_imports_neither_torch_nor_the_ui(seed_index):

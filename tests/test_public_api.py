@@ -26,7 +26,8 @@ def test_ingest_exports():
 
 def test_index_exports():
     assert sorted(index.__all__) == sorted([
-        "ChunkRecord", "DocumentRecord", "Embedder", "Index", "pack_vectors", "shared_embedder",
+        "ChunkRecord", "DocumentRecord", "Embedder", "Index", "LiveSet", "pack_vectors",
+        "shared_embedder",
         "unpack_vectors", "write_lock",
     ])
 
