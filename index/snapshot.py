@@ -36,6 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
+from index import integrity
 from index.locking import LOCK_NAME, writer_active
 from index.records import ChunkRecord
 
@@ -59,28 +60,27 @@ class LiveSet:
 def files_key(data_dir: Path) -> str | None:
     """The store's files as they are now: what a snapshot must have been written against.
 
-    Every file and folder in the data folder (Chroma's database and its vector
-    folders), with its inode, size and modification time; seedqa's own files aside.
-    None when there is no store.
+    The files in the data folder (Chroma's database, seedqa's own aside) and the
+    vector folders with their files, each with its inode, size and modification
+    time; not the chat's uploads. None when there is no store.
     """
     data_dir = Path(data_dir)
-    entries = []
     try:
-        for root, folders, files in os.walk(data_dir):
-            folders.sort()
-            for name in sorted(files) + folders:
-                if name == LOCK_NAME or name.startswith(SNAPSHOT):
-                    continue
-                path = os.path.join(root, name)
-                found = os.stat(path)
-                entries.append((os.path.relpath(path, data_dir), found.st_ino, found.st_size,
-                                found.st_mtime_ns))
+        paths = sorted(entry.path for entry in os.scandir(data_dir) if entry.is_file()
+                       and entry.name != LOCK_NAME and not entry.name.startswith(SNAPSHOT))
+        for folder in integrity.segment_folders(data_dir):
+            paths += [str(folder), *sorted(str(path) for path in folder.iterdir())]
+        entries = [(os.path.relpath(path, data_dir), *_identity(os.stat(path))) for path in paths]
         status = os.stat(data_dir)
     except OSError:
         return None
-    if not any(name == "chroma.sqlite3" for name, *_ in entries):
+    if not (data_dir / integrity.DATABASE).exists():
         return None
     return json.dumps([_FORMAT, status.st_dev, status.st_ino, entries])
+
+
+def _identity(status: os.stat_result) -> tuple[int, int, int]:
+    return status.st_ino, status.st_size, status.st_mtime_ns
 
 
 def load(data_dir: Path, collection: str) -> LiveSet | None:
