@@ -36,6 +36,7 @@ from seedqa.offline import quiet_environment  # isort: skip
 quiet_environment()  # offline before any other library loads
 from benchmarks.common import DEFAULT_SQUAD, ROOT, median, squad_files, squad_questions, write_result
 from benchmarks.latency import DEFAULT_INDEX_DIR, open_baseline, open_seedqa
+from index.snapshot import SNAPSHOT
 
 BASELINE_SCRIPT = """
 import os, sys
@@ -99,7 +100,7 @@ def main(squad: Path, runs: int, quick: bool, index_dir: Path) -> None:
                  ("baseline", baseline_command)]
         for name, command in order if run % 2 == 0 else order[::-1]:
             if name == "seedqa_ask_first":
-                for path in (index_dir / "seedqa").glob(".seedqa-snapshot*"):
+                for path in (index_dir / "seedqa").glob(f"{SNAPSHOT}*"):
                     path.unlink()
             wall, cpu = _timed([*command, question])
             samples[name].append(wall)

@@ -93,7 +93,7 @@ def load(data_dir: Path, collection: str) -> LiveSet | None:
             if found["key"].tobytes().decode() != key:
                 return None
             header = json.loads(found["chunks"].tobytes())
-            vectors = np.array(found["vectors"], dtype=np.float32)
+            vectors = found["vectors"].astype(np.float32, copy=False)
         chunks = tuple(ChunkRecord.from_chroma(chunk_id, text, meta)
                        for chunk_id, text, meta in header["chunks"])
         live = LiveSet(str(header["generation"]), chunks, vectors)

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from index import Index
-from index.snapshot import files_key, snapshot_path
+from index.snapshot import SNAPSHOT, files_key, load, save, snapshot_path
 from ingest import ingest_paths
 from qa import Assistant
 from seedqa.errors import IndexCorruptError, IndexNotReadyError
@@ -34,20 +34,16 @@ def index_copy(seed_index, tmp_path):
     """A private copy of the seed index (no snapshot yet: copies have other inodes)."""
     target = tmp_path / "index"
     shutil.copytree(seed_index.data_dir, target)
-    for path in target.glob(".seedqa-snapshot*"):
+    for path in target.glob(f"{SNAPSHOT}*"):
         path.unlink()
     return seed_index.model_copy(update={"data_dir": target})
 
 
-def load(settings):
-    from index.snapshot import load
-
+def _load(settings):
     return load(settings.data_dir, settings.collection)
 
 
-def save(settings, live, generation):
-    from index.snapshot import save
-
+def _save(settings, live, generation):
     save(settings.data_dir, settings.collection, live, generation)
 
 
@@ -68,7 +64,7 @@ def test_a_second_process_answers_the_same_without_starting_chroma(index_copy):
     assert second == first and "165" in second
     # The snapshot holds what Chroma holds, vectors included.
     index = Index(index_copy)
-    kept = load(index_copy)
+    kept = _load(index_copy)
     read = index._read_live()
     assert kept.generation == read.generation and kept.chunks == read.chunks
     np.testing.assert_array_equal(kept.vectors, read.vectors)
@@ -79,7 +75,7 @@ def test_any_write_makes_it_stale(index_copy, seed_copy):
     (seed_copy / "ferry.txt").write_text(
         "date 2026-02-01\n\nThe harbour ferry carried 4,812 passengers in January.\n")
     assert not ingest_paths([seed_copy], index_copy).errors
-    assert load(index_copy) is None  # the files changed under it
+    assert _load(index_copy) is None  # the files changed under it
     answer, opened = _ask(index_copy, "How many passengers did the harbour ferry carry?")
     assert opened and "4,812" in answer
     # The new reading is kept, and the next process uses it.
@@ -97,7 +93,7 @@ def test_damage_after_a_snapshot_is_still_caught(index_copy, damage):
             file.write(b"\0" * 100)
     else:
         os.truncate(database, database.stat().st_size // 2)
-    assert load(index_copy) is None
+    assert _load(index_copy) is None
     with pytest.raises(IndexCorruptError):
         Assistant(index_copy).answer(QUESTION)
 
@@ -106,16 +102,16 @@ def test_a_broken_snapshot_is_read_past_and_replaced(index_copy):
     _ask(index_copy)
     path = snapshot_path(index_copy.data_dir, index_copy.collection)
     path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
-    assert load(index_copy) is None
+    assert _load(index_copy) is None
     answer, opened = _ask(index_copy)
     assert opened and "165" in answer
-    assert load(index_copy) is not None
+    assert _load(index_copy) is not None
 
 
 def test_not_kept_while_a_write_may_have_come_between(index_copy):
     data_dir = index_copy.data_dir
     live = Index(index_copy)._read_live()
-    save(index_copy, live, lambda: "another generation")
+    _save(index_copy, live, lambda: "another generation")
     assert not snapshot_path(data_dir, index_copy.collection).exists()
     # Another process holds the write lock.
     holder = subprocess.Popen(
@@ -125,13 +121,13 @@ def test_not_kept_while_a_write_may_have_come_between(index_copy):
          str(data_dir)], cwd=ROOT, stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "held"
-        save(index_copy, live, lambda: live.generation)
+        _save(index_copy, live, lambda: live.generation)
         assert not snapshot_path(data_dir, index_copy.collection).exists()
     finally:
         holder.kill()
         holder.wait()
-    save(index_copy, live, lambda: live.generation)
-    assert load(index_copy) is not None
+    _save(index_copy, live, lambda: live.generation)
+    assert _load(index_copy) is not None
 
 
 def test_a_snapshot_that_cannot_be_written_costs_only_the_time(index_copy):
@@ -147,16 +143,14 @@ def test_a_snapshot_that_cannot_be_written_costs_only_the_time(index_copy):
 
 
 def test_no_store_has_no_key(tmp_path):
-    from index.snapshot import load
-
     assert files_key(tmp_path) is None and files_key(tmp_path / "missing") is None
     assert load(tmp_path, "seedqa") is None
 
 
-def test_each_collection_prefix_has_its_own(index_copy, tmp_path):
+def test_each_collection_prefix_has_its_own(index_copy):
     _ask(index_copy)
     other = index_copy.model_copy(update={"collection": "other"})
-    assert load(other) is None
+    assert _load(other) is None
     with pytest.raises(IndexNotReadyError):
         Assistant(other).answer(QUESTION)
 
