@@ -32,6 +32,7 @@ from qa.reader.reader import (
 
 FOLDS = 4
 READER_SOURCES = Path(__file__).resolve().parents[1] / "qa" / "reader"
+LEXICON_SOURCE = READER_SOURCES.parents[1] / "index" / "lexicon.py"
 
 
 def span_fold_names(questions: Sequence[CachedQuestion], folds: Sequence[str]) -> list[str]:
@@ -101,11 +102,13 @@ class Matrices:
     span_x: np.ndarray
     span_y: np.ndarray
     span_q: np.ndarray
+    named: np.ndarray  # per question: it has key names (`says_what_was_asked`)
 
 
 def _code_hash() -> str:
     digest = hashlib.sha1()
-    for path in sorted(READER_SOURCES.glob("*.py")):
+    # The word vectors behind the soft matches are part of what the features compute.
+    for path in [*sorted(READER_SOURCES.glob("*.py")), LEXICON_SOURCE]:
         digest.update(path.read_bytes())
     return digest.hexdigest()[:12]
 
@@ -117,13 +120,14 @@ def matrices(questions: Sequence[CachedQuestion], sets: dict[str, CachedSet],
     path = workdir / f"features-{key[:16]}.pkl"
     if path.exists():
         return pickle.loads(path.read_bytes())
-    sx, sy, sq, px, py, pq = [], [], [], [], [], []
+    sx, sy, sq, px, py, pq, named = [], [], [], [], [], [], []
     for number, q in enumerate(questions):
         reader = reader_of(q, sets[q.dataset])
         table = sentence_table(reader)
         labels = [q.answerable and find_any(s.text, q.answers) is not None
                   for s in table.sentences]
         sx.append(table.features.astype(np.float32))
+        named.append(bool(table.profile.names))
         sy.extend(labels)
         sq.extend([number] * len(labels))
         if any(labels):  # the spans of the first sentence that holds an answer
@@ -138,7 +142,8 @@ def matrices(questions: Sequence[CachedQuestion], sets: dict[str, CachedSet],
         if number % 2000 == 0:
             print(f"features: {number}/{len(questions)}", file=sys.stderr)
     result = Matrices(np.vstack(sx), np.asarray(sy, bool), np.asarray(sq),
-                      np.vstack(px), np.asarray(py, bool), np.asarray(pq))
+                      np.vstack(px), np.asarray(py, bool), np.asarray(pq),
+                      np.asarray(named, bool))
     path.write_bytes(pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
     return result
 
@@ -317,8 +322,10 @@ def margin_choice(logits: np.ndarray, mats: Matrices, weight: np.ndarray
         hits = total = 0.0
         for group in groups:
             order = np.argsort(-logits[group], kind="stable")
-            first = says_what_was_asked(order, logits[group], predicate[group], margin)[0]
-            w = weight[mats.sentence_q[group[0]]]
+            question = mats.sentence_q[group[0]]
+            first = says_what_was_asked(order, logits[group], predicate[group], margin,
+                                        bool(mats.named[question]))[0]
+            w = weight[question]
             hits += w * mats.sentence_y[group[first]]
             total += w
         shares[margin] = hits / total

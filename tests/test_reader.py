@@ -80,9 +80,11 @@ def test_a_close_contender_saying_what_was_asked_goes_first():
     predicate = np.asarray([0.1, 0.2, 0.6, 0.9])
     # Within the margin, the most of the predicate wins; beyond it, or past the top
     # three, the model's order stands.
-    assert says_what_was_asked(order, logits, predicate, 1.5).tolist() == [2, 0, 1, 3]
-    assert says_what_was_asked(order, logits, predicate, 1.0).tolist() == [1, 0, 2, 3]
-    assert says_what_was_asked(order, logits, predicate, 0.0).tolist() == [0, 1, 2, 3]
+    assert says_what_was_asked(order, logits, predicate, 1.5, True).tolist() == [2, 0, 1, 3]
+    assert says_what_was_asked(order, logits, predicate, 1.0, True).tolist() == [1, 0, 2, 3]
+    assert says_what_was_asked(order, logits, predicate, 0.0, True).tolist() == [0, 1, 2, 3]
+    # A question without key names: its predicate is all of it, and the rule stands aside.
+    assert says_what_was_asked(order, logits, predicate, 1.5, False).tolist() == [0, 1, 2, 3]
 
 
 def test_lightgbm_trees_run_as_the_numpy_trees_head():

@@ -24,8 +24,10 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from index.lexicon import packaged_lexicon
 from qa.reader import spans as span_lib
 from qa.reader.names import name_forms
+from qa.reader.paraphrase import Predicate, soft_matches
 from qa.reader.question import KINDS, QuestionProfile
 from qa.reader.span_rows import short_span_types
 from seedqa.text import Span, sentences, terms
@@ -104,6 +106,7 @@ def sentence_table(reader: ReaderInput, profile: QuestionProfile | None = None) 
     # The question's words other than its names: what it says about them (its predicate).
     predicate = {t: w for t, w in weights.items() if t not in profile.names} or weights
     predicate_total = sum(predicate.values())
+    asked, lexicon = Predicate.of(reader.question, predicate), packaged_lexicon()
     typed = profile.kind not in UNTYPED
     exact_kinds = span_lib.typed_kinds(profile.kind) if typed else set()
     loose_kinds = span_lib.LOOSE.get(profile.kind, set()) if typed else set()
@@ -130,6 +133,7 @@ def sentence_table(reader: ReaderInput, profile: QuestionProfile | None = None) 
         if passage.start == 0:
             lead = next((i for i, piece in enumerate(pieces) if not _is_headline(piece)), -1)
         names_missing = _missing(profile.names, view.stems)
+        soft = soft_matches(lexicon, asked, word_lists, term_sets)
         for number, (span, piece) in enumerate(zip(spans, pieces)):
             own = term_sets[number]
             listed = view.term_lists[number]
@@ -150,6 +154,7 @@ def sentence_table(reader: ReaderInput, profile: QuestionProfile | None = None) 
                 w.numeric and any(v.stem in profile.counted for v in words[i + 1 : i + 4])
                 for i, w in enumerate(words))
             prev_match = _share(prev_terms, weights, total)
+            predicate_match = _share(own, predicate, predicate_total)
             row = [
                 match, len(profile.bigrams & pairs) / len(profile.bigrams) if profile.bigrams
                 else 0.0, passage_match, prev_match, _share(next_terms, weights, total),
@@ -171,9 +176,8 @@ def sentence_table(reader: ReaderInput, profile: QuestionProfile | None = None) 
                 _missing(profile.names, sentence_stems), names_missing,
                 prev_match * (1.0 if first_word in _ANAPHOR else 0.0),
                 number / max(1, len(spans)), math.log(len(spans)),
-                _share(own, predicate, predicate_total),
-                cosine - (passage.dense_score or 0.0),
-                context_match, context_missing,
+                predicate_match, cosine - (passage.dense_score or 0.0),
+                context_match, context_missing, soft[number], soft[number] - predicate_match,
                 *[(1.0 if exact else 0.0) * k for k in kind_row],
             ]
             found.append(Sentence(rank, number, span, piece, tuple(words)))
@@ -188,7 +192,8 @@ def sentence_table(reader: ReaderInput, profile: QuestionProfile | None = None) 
                 + 0.1 * table[:, c["type_exact"]] + 0.2 * table[:, c["cosine"]])
         table = np.column_stack([table, hand])
         # Relative to the question's best candidate: what stands out matters, not the level.
-        for column in (0, 1, 7, c["predicate_match"], table.shape[1] - 1):
+        for column in (0, 1, 7, c["predicate_match"], c["soft_predicate"],
+                       table.shape[1] - 1):
             table = np.column_stack([table, table[:, column] - table[:, column].max()])
     else:
         table = np.zeros((0, len(TABLE_FEATURES)))
@@ -312,12 +317,13 @@ _BASE = (
     "byline", "title_line", "lead", "passage_first", "passage_last", "log_words", "long",
     "novelty", "log_new_terms", "names_missing_sentence", "names_missing_passage",
     "anaphor_after_match", "position", "log_passage_sentences", "predicate_match",
-    "cosine_over_passage", "context_match", "names_missing_context",
+    "cosine_over_passage", "context_match", "names_missing_context", "soft_predicate",
+    "soft_gain",
 )
 # The columns `sentence_table` computes ...
 TABLE_FEATURES = (*_BASE, *[f"type_exact_x_{k}" for k in KINDS], "hand_score",
                   "match_gap", "bigram_gap", "cosine_gap", "predicate_match_gap",
-                  "hand_score_gap")
+                  "soft_predicate_gap", "hand_score_gap")
 # ... and those the reader adds from the span head's best span in each sentence
 # (qa/reader/reader.py): a sentence holding a span of the asked kind next to the
 # question's words reads as an answer; a lead that only repeats the question does not.

@@ -136,8 +136,8 @@ def read(reader: ReaderInput, model: ReaderModel, alternatives: int = 3) -> Read
     if not allowed.any():
         return Reading(None, (), table)
     order = np.argsort(-np.where(allowed, logits, -np.inf), kind="stable")
-    order = says_what_was_asked(order[allowed[order]], logits,
-                                table.features[:, PREDICATE], model.predicate_margin)
+    order = says_what_was_asked(order[allowed[order]], logits, table.features[:, PREDICATE],
+                                model.predicate_margin, bool(table.profile.names))
     best = _choice(int(order[0]), table, logits, picks, reader, model)
     order, best = _body_over_caption(order, best, table, logits, picks, reader, model)
     others, seen = [], {table.sentences[int(order[0])].passage}
@@ -153,19 +153,26 @@ def read(reader: ReaderInput, model: ReaderModel, alternatives: int = 3) -> Read
     return Reading(best, tuple(others), table)
 
 
-PREDICATE = SENTENCE_FEATURES.index("predicate_match")
+# The predicate said in the sentence's own words or in others ("targeted" for "aim at").
+PREDICATE = SENTENCE_FEATURES.index("soft_predicate")
 
 
 def says_what_was_asked(order: np.ndarray, logits: np.ndarray, predicate: np.ndarray,
-                        margin: float) -> np.ndarray:
+                        margin: float, named: bool) -> np.ndarray:
     """`order` with, first, the close contender that says most of what the question asks.
 
     The model leans on the in-context sentence vector, which rates a sentence alone
     in its passage highly whatever it says; among the top three sentences it scores
     within `margin` of its best (`ReaderModel.predicate_margin`), the one
     holding more of the question's predicate (`predicate`, per sentence: its words
-    other than its names, "target" in "What did the drones target?") goes first.
+    other than its names, "target" in "What did the drones target?", found as they
+    are or in other words, qa/reader/paraphrase.py) goes first. Only for a question
+    that has key names (`named`): without them the predicate is the whole question,
+    and preferring the sentence that repeats most of it is what picks a lead that
+    only restates the question over the sentence after it that holds the sum.
     """
+    if not named:
+        return order
     close = [i for i in order[:3] if logits[i] >= logits[order[0]] - margin]
     best = max(close, key=lambda i: predicate[i])
     if predicate[best] <= predicate[order[0]]:

@@ -1,0 +1,80 @@
+"""How near two words are in meaning, from the packaged MiniLM's word-piece vectors.
+
+The reader's word overlap sees "targeted" and "aim at", "killed" and "death
+toll", "apartment blocks" and "residential buildings" as unrelated, and the
+sentence vectors from ingest blur one verb into the whole sentence. The
+model's input embeddings (one 384-wide vector per word piece, before any
+layer) place such words near each other: "death" and "killed" at cosine
+0.48, "aim" and "targeted" 0.29, against about 0.1 for unrelated words.
+A word's vector is the mean of its word pieces' vectors, less the mean of
+the whole vocabulary (which otherwise makes every pair look alike), made
+unit length.
+
+Only the one table is read from `model.safetensors` (30,522 x 384 floats,
+memory-mapped), never the layers. These vectors are the reader's, not the
+retrieval model's: the reader was fitted on them, so they come from the
+packaged all-MiniLM-L6-v2 whatever `SEEDQA_EMBEDDING_MODEL` says.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+_TABLE = "embeddings.word_embeddings.weight"
+_MAX_WORDS = 200_000
+
+
+class Lexicon:
+    """Unit vectors for words; a word met once is not looked up again."""
+
+    def __init__(self, model_path: Path) -> None:
+        from safetensors import safe_open
+        from tokenizers import Tokenizer
+
+        with safe_open(str(model_path / "model.safetensors"), framework="numpy") as weights:
+            name = next(k for k in weights.keys() if k.endswith(_TABLE))
+            self._table = weights.get_tensor(name).astype(np.float32, copy=False)
+        self._centre = self._table.mean(axis=0)
+        tokenizer = Tokenizer.from_file(str(model_path / "tokenizer.json"))
+        tokenizer.no_padding()
+        tokenizer.no_truncation()
+        self._tokenizer = tokenizer
+        self._known: dict[str, np.ndarray] = {}
+        self._lock = threading.Lock()
+
+    def vectors(self, words: Sequence[str]) -> np.ndarray:
+        """One unit row per word (len(words) x 384), in order."""
+        new = sorted({w for w in words if w not in self._known})
+        if new:
+            encoded = self._tokenizer.encode_batch(new, add_special_tokens=False)
+            found = {}
+            for word, encoding in zip(new, encoded):
+                vector = (self._table[encoding.ids].mean(axis=0) - self._centre if encoding.ids
+                          else np.zeros(self._table.shape[1], np.float32))
+                norm = float(np.linalg.norm(vector))
+                found[word] = vector / norm if norm > 0 else vector
+            with self._lock:
+                # Bounded by the work: a file of made-up words must not grow it forever.
+                if len(self._known) + len(found) > _MAX_WORDS:
+                    self._known.clear()
+                self._known.update(found)
+        if not words:
+            return np.zeros((0, self._table.shape[1]), np.float32)
+        known = self._known
+        return np.stack([known[w] if w in known else self.vectors([w])[0] for w in words])
+
+
+@functools.lru_cache(maxsize=1)
+def packaged_lexicon() -> Lexicon | None:
+    """The packaged model's lexicon, loaded once a process; None where it is not installed."""
+    try:
+        from index.embedder import packaged_model_path
+
+        return Lexicon(packaged_model_path())
+    except (ImportError, OSError, StopIteration):
+        return None
