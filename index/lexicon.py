@@ -51,13 +51,7 @@ class Lexicon:
         """One unit row per word (len(words) x 384), in order."""
         new = sorted({w for w in words if w not in self._known})
         if new:
-            encoded = self._tokenizer.encode_batch(new, add_special_tokens=False)
-            found = {}
-            for word, encoding in zip(new, encoded):
-                vector = (self._table[encoding.ids].mean(axis=0) - self._centre if encoding.ids
-                          else np.zeros(self._table.shape[1], np.float32))
-                norm = float(np.linalg.norm(vector))
-                found[word] = vector / norm if norm > 0 else vector
+            found = dict(zip(new, self._embed(new)))
             with self._lock:
                 # Bounded by the work: a file of made-up words must not grow it forever.
                 if len(self._known) + len(found) > _MAX_WORDS:
@@ -67,6 +61,21 @@ class Lexicon:
             return np.zeros((0, self._table.shape[1]), np.float32)
         known = self._known
         return np.stack([known[w] if w in known else self.vectors([w])[0] for w in words])
+
+
+    def _embed(self, words: list[str]) -> np.ndarray:
+        # One pass over all the words' pieces: a query meets a few hundred new words.
+        pieces = [e.ids for e in self._tokenizer.encode_batch(words, add_special_tokens=False)]
+        counts = np.asarray([len(p) for p in pieces])
+        out = np.zeros((len(words), self._table.shape[1]), np.float32)
+        held = counts > 0
+        if held.any():
+            flat = np.concatenate([p for p in pieces if p])
+            starts = np.concatenate([[0], np.cumsum(counts[held])[:-1]])
+            sums = np.add.reduceat(self._table[flat], starts, axis=0)
+            out[held] = sums / counts[held, None] - self._centre
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        return np.divide(out, norms, out=out, where=norms > 0)
 
 
 @functools.lru_cache(maxsize=1)
