@@ -11,7 +11,7 @@ the whole vocabulary (which otherwise makes every pair look alike), made
 unit length.
 
 Only the one table is read from `model.safetensors` (30,522 x 384 floats,
-memory-mapped), never the layers. These vectors are the reader's, not the
+about 47 MB), never the layers. These vectors are the reader's, not the
 retrieval model's: the reader was fitted on them, so they come from the
 packaged all-MiniLM-L6-v2 whatever `SEEDQA_EMBEDDING_MODEL` says.
 """
@@ -49,19 +49,18 @@ class Lexicon:
 
     def vectors(self, words: Sequence[str]) -> np.ndarray:
         """One unit row per word (len(words) x 384), in order."""
-        new = sorted({w for w in words if w not in self._known})
-        if new:
-            found = dict(zip(new, self._embed(new)))
+        known = self._known  # this call's view: a full cache is replaced, never emptied
+        new = sorted({w for w in words if w not in known})
+        found = dict(zip(new, self._embed(new))) if new else {}
+        if found:
             with self._lock:
                 # Bounded by the work: a file of made-up words must not grow it forever.
                 if len(self._known) + len(found) > _MAX_WORDS:
-                    self._known.clear()
+                    self._known = {}
                 self._known.update(found)
         if not words:
             return np.zeros((0, self._table.shape[1]), np.float32)
-        known = self._known
-        return np.stack([known[w] if w in known else self.vectors([w])[0] for w in words])
-
+        return np.stack([found[w] if w in found else known[w] for w in words])
 
     def _embed(self, words: list[str]) -> np.ndarray:
         # One pass over all the words' pieces: a query meets a few hundred new words.
