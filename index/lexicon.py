@@ -10,10 +10,12 @@ A word's vector is the mean of its word pieces' vectors, less the mean of
 the whole vocabulary (which otherwise makes every pair look alike), made
 unit length.
 
-Only the one table is read from `model.safetensors` (30,522 x 384 floats,
-about 47 MB), never the layers. These vectors are the reader's, not the
-retrieval model's: the reader was fitted on them, so they come from the
-packaged all-MiniLM-L6-v2 whatever `SEEDQA_EMBEDDING_MODEL` says.
+The table (30,522 x 384 floats, about 47 MB) is the one the packaged
+model's NumPy embedder holds (`index.embedder.numpy_model`), not a second
+copy. These vectors are the reader's, not the retrieval model's: the reader
+was fitted on them, so they come from the packaged all-MiniLM-L6-v2 whatever
+`SEEDQA_EMBEDDING_MODEL` says (with another model set, the packaged one is
+loaded for them).
 """
 
 from __future__ import annotations
@@ -21,28 +23,22 @@ from __future__ import annotations
 import functools
 import threading
 from collections.abc import Sequence
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-_TABLE = "embeddings.word_embeddings.weight"
+if TYPE_CHECKING:
+    from tokenizers import Tokenizer
+
 _MAX_WORDS = 200_000
 
 
 class Lexicon:
     """Unit vectors for words; a word met once is not looked up again."""
 
-    def __init__(self, model_path: Path) -> None:
-        from safetensors import safe_open
-        from tokenizers import Tokenizer
-
-        with safe_open(str(model_path / "model.safetensors"), framework="numpy") as weights:
-            name = next(k for k in weights.keys() if k.endswith(_TABLE))
-            self._table = weights.get_tensor(name).astype(np.float32, copy=False)
-        self._centre = self._table.mean(axis=0)
-        tokenizer = Tokenizer.from_file(str(model_path / "tokenizer.json"))
-        tokenizer.no_padding()
-        tokenizer.no_truncation()
+    def __init__(self, table: np.ndarray, tokenizer: Tokenizer) -> None:
+        self._table = table
+        self._centre = table.mean(axis=0)
         self._tokenizer = tokenizer
         self._known: dict[str, np.ndarray] = {}
         self._lock = threading.Lock()
@@ -79,10 +75,16 @@ class Lexicon:
 
 @functools.lru_cache(maxsize=1)
 def packaged_lexicon() -> Lexicon | None:
-    """The packaged model's lexicon, loaded once a process; None where it is not installed."""
-    try:
-        from index.embedder import packaged_model_path
+    """The packaged model's lexicon, once a process; None where it is not installed.
 
-        return Lexicon(packaged_model_path())
-    except (ImportError, OSError, StopIteration):
+    Its table and tokenizer are those of the packaged model's NumPy embedder
+    (`numpy_model`), which a process answering questions has loaded anyway.
+    """
+    try:
+        from index.embedder import Embedder, numpy_model
+
+        embedder = Embedder()
+        model = numpy_model(embedder.model_path, embedder.max_tokens)
+        return Lexicon(model.word_embeddings, model.tokenizer)
+    except (ImportError, OSError):
         return None
