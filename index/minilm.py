@@ -68,41 +68,50 @@ def _gelu(x: np.ndarray) -> np.ndarray:
 
 
 def _layer_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, eps: float) -> np.ndarray:
-    """LayerNorm over the last axis, in place: `x` is always a work array of the caller's."""
-    x -= x.mean(axis=-1, keepdims=True)
-    variance = np.einsum("...i,...i->...", x, x)[..., None]
-    variance /= x.shape[-1]
+    """LayerNorm down each column of (width, tokens), in place on the caller's work array."""
+    x -= x.mean(axis=0)
+    variance = np.einsum("ij,ij->j", x, x)
+    variance /= x.shape[0]
     variance += eps
     x /= np.sqrt(variance, out=variance)
-    x *= weight
-    x += bias
+    x *= weight[:, None]
+    x += bias[:, None]
     return x
 
 
 class _Layer:
-    """One transformer block's weights, arranged for row-major matmuls."""
+    """One transformer block's weights, as (out, in) matrices and column biases.
+
+    The blocks work on (width, tokens) arrays, weight @ tokens: with a
+    question's few tokens OpenBLAS runs that product about a third faster
+    than tokens @ weight.T (a 13-token question's whole embedding took 17.1
+    against 25.7 ms on one thread; 32 passages of 180 words, 1.69 against
+    1.74 s).
+    """
 
     def __init__(self, weights: dict[str, np.ndarray], prefix: str, heads: int) -> None:
         def w(name: str) -> np.ndarray:
-            return weights[f"{prefix}.{name}"]
+            return np.ascontiguousarray(weights[f"{prefix}.{name}"])
+
+        def column(name: str) -> np.ndarray:
+            return w(name)[:, None]
 
         # Query, key and value in one product: one BLAS call instead of three. The
         # attention's 1/sqrt(head width) is folded into the query's weights, which
         # spares a pass over every (token, token) score.
         query_weight, query_bias = w("attention.self.query.weight"), w("attention.self.query.bias")
         scale = np.float32(1.0 / np.sqrt(query_weight.shape[0] // heads))
-        self.qkv_weight = np.ascontiguousarray(np.concatenate(
-            [query_weight * scale, w("attention.self.key.weight"),
-             w("attention.self.value.weight")]).T)
-        self.qkv_bias = np.concatenate(
-            [query_bias * scale, w("attention.self.key.bias"), w("attention.self.value.bias")])
-        self.out_weight = np.ascontiguousarray(w("attention.output.dense.weight").T)
-        self.out_bias = w("attention.output.dense.bias")
+        self.qkv_weight = np.concatenate([query_weight * scale, w("attention.self.key.weight"),
+                                          w("attention.self.value.weight")])
+        self.qkv_bias = np.concatenate([query_bias * scale, w("attention.self.key.bias"),
+                                        w("attention.self.value.bias")])[:, None]
+        self.out_weight = w("attention.output.dense.weight")
+        self.out_bias = column("attention.output.dense.bias")
         self.norm1 = (w("attention.output.LayerNorm.weight"), w("attention.output.LayerNorm.bias"))
-        self.up_weight = np.ascontiguousarray(w("intermediate.dense.weight").T)
-        self.up_bias = w("intermediate.dense.bias")
-        self.down_weight = np.ascontiguousarray(w("output.dense.weight").T)
-        self.down_bias = w("output.dense.bias")
+        self.up_weight = w("intermediate.dense.weight")
+        self.up_bias = column("intermediate.dense.bias")
+        self.down_weight = w("output.dense.weight")
+        self.down_bias = column("output.dense.bias")
         self.norm2 = (w("output.LayerNorm.weight"), w("output.LayerNorm.bias"))
 
 
@@ -218,41 +227,47 @@ class NumpyMiniLM:
             ids[row, : len(tokens)] = tokens
             mask[row, : len(tokens)] = 1.0
 
+        batch_size = len(batch)
         hidden = self.word_embeddings[ids] + self.position_embeddings[:length]
+        # (width, tokens) from here on: see _Layer.
+        hidden = np.ascontiguousarray(hidden.reshape(batch_size * length, -1).T)
         hidden = _layer_norm(hidden, *self.embedding_norm, self.eps)
         # Padding gets a large negative score before the softmax, as in transformers.
         bias = ((1.0 - mask) * np.finfo(np.float32).min)[:, None, None, :]
         for layer in self.layers:
-            hidden = self._block(hidden, bias, layer)
-        return hidden, mask
+            hidden = self._block(hidden, bias, layer, batch_size)
+        return hidden.T.reshape(batch_size, length, -1), mask
 
-    def _block(self, hidden: np.ndarray, bias: np.ndarray, layer: _Layer) -> np.ndarray:
-        batch, length, width = hidden.shape
-        head = width // self.heads
-        # Linear layers on (tokens, width) matrices: one BLAS call each, not one per text.
+    def _block(self, hidden: np.ndarray, bias: np.ndarray, layer: _Layer,
+               batch: int) -> np.ndarray:
+        """One transformer block on (width, batch * length) token columns."""
+        width, tokens = hidden.shape
+        length, head = tokens // batch, width // self.heads
+        # Linear layers are one BLAS call each over all the batch's tokens.
         # Biases and residuals are added in place: each new array is a pass over memory.
-        flat = hidden.reshape(batch * length, width)
-        qkv = flat @ layer.qkv_weight
+        qkv = layer.qkv_weight @ hidden
         qkv += layer.qkv_bias
-        qkv = qkv.reshape(batch, length, 3, self.heads, head).transpose(2, 0, 3, 1, 4)
-        query, key, value = qkv[0], qkv[1], qkv[2]  # each (batch, heads, length, head)
-        scores = query @ key.transpose(0, 1, 3, 2)  # already scaled (see _Layer)
+        qkv = qkv.reshape(3, self.heads, head, batch, length)
+        query = qkv[0].transpose(2, 0, 3, 1)  # (batch, heads, length, head)
+        key = qkv[1].transpose(2, 0, 1, 3)  # (batch, heads, head, length)
+        value = qkv[2].transpose(2, 0, 3, 1)
+        scores = query @ key  # already scaled (see _Layer)
         scores += bias
         scores -= scores.max(axis=-1, keepdims=True)
         np.exp(scores, out=scores)
         scores /= scores.sum(axis=-1, keepdims=True)
-        context = (scores @ value).transpose(0, 2, 1, 3).reshape(batch * length, width)
-        attended = context @ layer.out_weight
+        context = (scores @ value).transpose(1, 3, 0, 2).reshape(width, tokens)
+        attended = layer.out_weight @ context
         attended += layer.out_bias
-        attended += flat
-        flat = _layer_norm(attended, *layer.norm1, self.eps)
-        inner = flat @ layer.up_weight
+        attended += hidden
+        hidden = _layer_norm(attended, *layer.norm1, self.eps)
+        inner = layer.up_weight @ hidden
         inner += layer.up_bias
         inner = _gelu(inner)
-        out = inner @ layer.down_weight
+        out = layer.down_weight @ inner
         out += layer.down_bias
-        out += flat
-        return _layer_norm(out, *layer.norm2, self.eps).reshape(batch, length, width)
+        out += hidden
+        return _layer_norm(out, *layer.norm2, self.eps)
 
 
 def _unit(rows: np.ndarray) -> np.ndarray:
