@@ -205,7 +205,8 @@ def fit_head(x: np.ndarray, y: np.ndarray, names: Sequence[str], strength: float
 
 
 def fit_ranker(x: np.ndarray, y: np.ndarray, question: np.ndarray, names: Sequence[str],
-               trees: int = 300, depth: int = 6, bags: int = 1) -> TreesHead:
+               trees: int = 300, depth: int = 6, bags: int = 1,
+               weight: np.ndarray | None = None) -> TreesHead:
     """Gradient-boosted trees ranking each question's sentences (LightGBM's LambdaRank,
     judged on its top 5), exported as flat node arrays for NumPy inference.
 
@@ -230,7 +231,7 @@ def fit_ranker(x: np.ndarray, y: np.ndarray, question: np.ndarray, names: Sequen
                                     max_depth=depth, min_child_samples=50,
                                     lambdarank_truncation_level=5, random_state=seed, n_jobs=2,
                                     verbose=-1, **bagged)
-        model.fit(x, y, group=groups)
+        model.fit(x, y, group=groups, sample_weight=weight)
         info += model.booster_.dump_model()["tree_info"]
         check += model.predict(x[:500], raw_score=True) / bags
     head = calibrated(trees_head(info, names), 1.0 / bags, 0.0)
