@@ -47,7 +47,7 @@ class LexicalIndex:
         weights = tf * (k1 + 1) / (tf + norm[row_ids]) * self._idf[term_ids]
         # Term-major: term t's texts are _rows[_starts[t]:_starts[t + 1]], each once.
         order = np.argsort(term_ids, kind="stable")
-        self._rows, self._weights = row_ids[order], weights[order].astype(np.float32)
+        self._rows, self._weights = row_ids[order], weights[order]
         self._starts = np.concatenate([[0], np.cumsum(postings)])
 
     def idf(self, term: str) -> float:
