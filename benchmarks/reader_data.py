@@ -18,7 +18,9 @@ all on even-numbered articles), both asked of one index of ../shared/news.
 
 from __future__ import annotations
 
+import functools
 import gzip
+import hashlib
 import json
 import pickle
 import re
@@ -84,6 +86,7 @@ def write_train_corpus(folder: Path) -> list[dict]:
     return questions
 
 
+@functools.lru_cache(maxsize=2)  # four sets load per refit; the training articles are written once
 def sets(workdir: Path) -> dict[str, tuple[Path, list[dict]]]:
     """name -> (documents folder, questions as dicts) for every set available now."""
     found = {"train": (workdir / "train-corpus", write_train_corpus(workdir / "train-corpus"))}
@@ -184,14 +187,18 @@ def _history(assistant, earlier: tuple[str, ...], cache: dict) -> list[dict] | N
 
 def load_or_collect(name: str, workdir: Path, limit: int | None = None,
                     refresh: bool = False) -> CachedSet | None:
-    """The cached set `name` (collected first when missing or `refresh`); None if unavailable."""
-    path = workdir / f"cache-{name}{'-' + str(limit) if limit else ''}.pkl"
-    if path.exists() and not refresh:
-        return pickle.loads(path.read_bytes())
+    """The cached set `name` (collected first when missing or `refresh`); None if unavailable.
+
+    The cache is named by a digest of the questions, so that questions added to a set's
+    file are asked, not read back from an older cache."""
     available = sets(workdir)
     if name not in available:
         return None
     documents, items = available[name]
+    digest = hashlib.sha1(json.dumps(items, sort_keys=True).encode()).hexdigest()[:12]
+    path = workdir / f"cache-{name}{'-' + str(limit) if limit else ''}-{digest}.pkl"
+    if path.exists() and not refresh:
+        return pickle.loads(path.read_bytes())
     cached = collect(name, documents, items, workdir, limit)
     path.write_bytes(pickle.dumps(cached, protocol=pickle.HIGHEST_PROTOCOL))
     return cached
