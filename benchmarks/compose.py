@@ -164,10 +164,9 @@ def latency_section(latency: dict | None, coldstart: dict | None) -> list[str]:
         lines += [f"Target p50 <= {target['p50_seconds'] * 1000:.0f} ms, p95 <= "
                   f"{target['p95_seconds'] * 1000:.0f} ms: **{'met' if target['met'] else 'not met'}**"
                   f" ({latency['questions']} questions x {latency['runs']} runs). "
-                  "Milliseconds follow the machine: the same code and weights took 50.1 ms "
-                  "(p50) against the baseline's 49.0 ms on the 2-core Xeon of "
-                  "2026-12-03; the ratio to the baseline, measured in the same run, is what "
-                  "carries across machines.", ""]
+                  "Milliseconds follow the machine; the ratio to the baseline, measured in "
+                  "the same run, is what carries across machines (qa/reader/README.md keeps "
+                  "earlier machines' figures).", ""]
         if "chat" in latency:
             chat = latency["chat"]
             target = chat["target_mb"]  # benchmarks.latency writes it
